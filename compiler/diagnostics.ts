@@ -1,0 +1,224 @@
+// Every error nnc reports, as data: a stable code, a message, the source span,
+// an optional hint and the trace back through stdlib expansion to the user's
+// call site. Errors stay values until the edge (CLI/API), where they are
+// printed or thrown as one NncError.
+
+import type { Span } from "../grammar/ast.js";
+
+/** The table of stable diagnostic codes. A code never changes meaning once published. */
+export const codes = {
+  // NN1xxx: lexing and parsing
+  NN1001: "unexpected token",
+  NN1002: "unterminated string",
+  NN1003: "unterminated block comment",
+  NN1004: "invalid character",
+  NN1005: "invalid number",
+  NN1006: "invalid declaration",
+  // NN2xxx: names, imports, declarations
+  NN2001: "unknown name",
+  NN2002: "unknown stdlib module",
+  NN2003: "imported file not found",
+  NN2004: "import cycle",
+  NN2005: "duplicate declaration",
+  NN2006: "unknown entry point",
+  NN2007: "unknown field or member",
+  NN2008: "parameter declared twice",
+  NN2009: "name collision between unlabelled layers",
+  NN2010: "invalid parameter name",
+  // NN3xxx: arguments, types and values
+  NN3001: "unknown keyword argument",
+  NN3002: "missing argument",
+  NN3003: "too many arguments",
+  NN3004: "argument of the wrong type",
+  NN3005: "not one of the allowed words",
+  NN3006: "not callable",
+  NN3007: "operator not defined for these values",
+  NN3008: "condition is not a boolean",
+  NN3009: "argument given twice",
+  NN3010: "division by zero",
+  NN3011: "pipeline stage is not a layer",
+  NN3012: "block has no result",
+  NN3013: "wrong number of names to unpack",
+  NN3014: "index out of range",
+  NN3015: "invalid hyperparameter value",
+  NN3016: "unused value",
+  NN3017: "invalid type annotation",
+  // NN4xxx: shapes and dtypes
+  NN4001: "shapes do not broadcast",
+  NN4002: "invalid shape for this operation",
+  NN4003: "dtype mismatch",
+  NN4004: "input does not match its declared type",
+  NN4005: "check failed",
+  NN4006: "invalid attribute",
+  // NN5xxx: limits
+  NN5001: "recursion too deep",
+  NN5002: "comprehension too large",
+  NN5003: "tensor too large",
+  NN5004: "nesting too deep",
+  NN5005: "graph too large",
+  // NN6xxx: weights and inputs
+  NN6001: "invalid safetensors header",
+  NN6002: "weight file truncated or oversized",
+  NN6003: "missing weights",
+  NN6004: "unexpected weights",
+  NN6005: "weight of the wrong shape",
+  NN6006: "weight of the wrong dtype",
+  NN6007: "invalid input spec",
+  NN6008: "invalid .npy file",
+  NN6009: "unknown or missing input",
+  NN6010: "overlapping tensor data",
+  NN6011: "invalid input data",
+  // NN7xxx: running
+  NN7001: "index out of range at run time",
+  NN7002: "backend unavailable",
+  NN7003: "device error",
+  // NN9xxx: internal
+  NN9001: "internal compiler error",
+} as const;
+
+export type DiagnosticCode = keyof typeof codes;
+
+/** One step of the expansion trace: inside `name`, which was called at `span`. */
+export interface TraceFrame {
+  name: string;
+  span: Span;
+}
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: "error" | "warning";
+  message: string;
+  span?: Span;
+  hint?: string;
+  /** Innermost first: the stdlib frames the error passed through, ending at the user's call site. */
+  trace?: TraceFrame[];
+  notes?: { message: string; span?: Span }[];
+}
+
+export function diagnostic(
+  code: DiagnosticCode,
+  message: string,
+  span?: Span,
+  extra: Partial<Pick<Diagnostic, "hint" | "trace" | "notes">> = {},
+): Diagnostic {
+  return { code, severity: "error", message, ...(span ? { span } : {}), ...extra };
+}
+
+/** The one error type that crosses the API edge. */
+export class NncError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[] | Diagnostic) {
+    const list = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(list.map((d) => `${d.code}: ${d.message}`).join("\n"));
+    this.name = "NncError";
+    this.diagnostics = list;
+  }
+  get code(): DiagnosticCode {
+    return this.diagnostics[0]!.code;
+  }
+}
+
+/** Throws an NncError with one diagnostic. */
+export function fail(
+  code: DiagnosticCode,
+  message: string,
+  span?: Span,
+  extra: Partial<Pick<Diagnostic, "hint" | "trace" | "notes">> = {},
+): never {
+  throw new NncError(diagnostic(code, message, span, extra));
+}
+
+/** Source texts by display path, so diagnostics can print the offending line. */
+export class SourceMap {
+  private readonly texts = new Map<string, string>();
+  add(file: string, text: string): void {
+    this.texts.set(file, text);
+  }
+  get(file: string): string | undefined {
+    return this.texts.get(file);
+  }
+}
+
+function lineText(text: string, line: number): string {
+  const lines = text.split(/\r?\n/);
+  return lines[line - 1] ?? "";
+}
+
+/** `file:line:col`, the form every location is printed in. */
+export function formatLocation(span: Span): string {
+  return `${span.file}:${span.line}:${span.col}`;
+}
+
+/**
+ * Renders a diagnostic as the user sees it:
+ *
+ *   model.nn:7:28 error[NN4002]: linear expects a 2-D or 3-D input, got f32[1, 64, 7, 7]
+ *       -> linear(10)
+ *          ^^^^^^^^^^
+ *     hint: insert `flatten` before `linear`
+ *     in linear (stdlib/nn.nn:3:1), called from model.nn:7:28
+ */
+export function formatDiagnostic(d: Diagnostic, sources?: SourceMap): string {
+  const where = d.span ? `${formatLocation(d.span)} ` : "";
+  const out = [`${where}${d.severity}[${d.code}]: ${d.message}`];
+  if (d.span) out.push(...caretLines(d.span, sources));
+  if (d.hint) out.push(`  hint: ${d.hint}`);
+  for (const n of d.notes ?? []) {
+    out.push(`  note: ${n.message}${n.span ? ` (${formatLocation(n.span)})` : ""}`);
+  }
+  if (d.trace && d.trace.length > 0) out.push(`  ${formatTrace(d.trace)}`);
+  return out.join("\n");
+}
+
+/** "in lstm_cell, called from stdlib/rnn.nn:30:7; in lstm, called from model.nn:5:9" */
+export function formatTrace(trace: TraceFrame[]): string {
+  return trace.map((f) => `in ${f.name}, called from ${formatLocation(f.span)}`).join("; ");
+}
+
+function caretLines(span: Span, sources?: SourceMap): string[] {
+  const text = sources?.get(span.file);
+  if (text === undefined) return [];
+  const line = lineText(text, span.line).replace(/\t/g, " ");
+  const width = span.endLine === span.line ? Math.max(1, span.endCol - span.col) : Math.max(1, line.length - span.col + 1);
+  return [`    ${line}`, `    ${" ".repeat(Math.max(0, span.col - 1))}${"^".repeat(width)}`];
+}
+
+export function formatDiagnostics(ds: Diagnostic[], sources?: SourceMap): string {
+  return ds.map((d) => formatDiagnostic(d, sources)).join("\n\n");
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The closest candidate within a distance proportional to the name's length, if any. */
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDist = Number.POSITIVE_INFINITY;
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestDist || (d === bestDist && best !== undefined && c < best)) {
+      best = c;
+      bestDist = d;
+    }
+  }
+  return bestDist <= limit ? best : undefined;
+}
+
+/** " (did you mean `x`?)" or "". */
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  const c = closest(name, candidates);
+  return c === undefined ? "" : `; did you mean \`${c}\`?`;
+}

@@ -1,0 +1,73 @@
+// The Graph IR: SSA nodes over the primitive op set, with concrete shapes.
+// Elaboration produces it; passes rewrite it; the CPU runtime interprets it;
+// lowering turns it into the Kernel IR. Params and inputs are nodes too.
+
+import type { Span } from "../grammar/ast.js";
+import type { TraceFrame } from "./diagnostics.js";
+import type { TensorType } from "./types.js";
+
+export interface GraphNode {
+  id: number;
+  /** A primitive op name from compiler/ops (`conv2d`, `add`, ...) or a source op (`input`, `param`, `const`). */
+  op: string;
+  inputs: number[];
+  /** Validated by the op's zod schema. */
+  attrs: Record<string, unknown>;
+  type: TensorType;
+  /** The source expression that produced the node. */
+  span?: Span;
+  /** The stdlib expansion the node came from, innermost first. */
+  trace?: TraceFrame[];
+  /** The layer path (state_dict prefix) the node was created under, e.g. `layer1.0.conv1`. */
+  scope?: string;
+}
+
+/** How the seeded initializer of shared/fixtures/SPEC.md fills a parameter. */
+export type InitRule =
+  | "uniform"
+  | "norm_weight"
+  | "norm_bias"
+  | "running_mean"
+  | "running_var"
+  | "zeros"
+  | "ones"
+  | "untouched";
+
+export const initRules: readonly InitRule[] = [
+  "uniform",
+  "norm_weight",
+  "norm_bias",
+  "running_mean",
+  "running_var",
+  "zeros",
+  "ones",
+  "untouched",
+];
+
+export interface GraphParam {
+  /** The PyTorch state_dict key, e.g. `layer1.0.conv1.weight`. */
+  name: string;
+  node: number;
+  kind: "parameter" | "buffer";
+  init: InitRule;
+  type: TensorType;
+  span?: Span;
+}
+
+export interface GraphInput {
+  name: string;
+  node: number;
+  type: TensorType;
+}
+
+export interface GraphOutput {
+  name: string;
+  node: number;
+}
+
+export interface Graph {
+  nodes: GraphNode[];
+  inputs: GraphInput[];
+  params: GraphParam[];
+  outputs: GraphOutput[];
+}

@@ -1,0 +1,2 @@
+// Runs once before the suites. GPU detection lands here with the WebGPU backend.
+export default function setup(): void {}
