@@ -179,7 +179,10 @@ function caretLines(span: Span, sources?: SourceMap): string[] {
   const text = sources?.get(span.file);
   if (text === undefined) return [];
   const line = lineText(text, span.line).replace(/\t/g, " ");
-  const width = span.endLine === span.line ? Math.max(1, span.endCol - span.col) : Math.max(1, line.length - span.col + 1);
+  const width =
+    span.endLine === span.line
+      ? Math.max(1, span.endCol - span.col)
+      : Math.max(1, line.length - span.col + 1);
   return [`    ${line}`, `    ${" ".repeat(Math.max(0, span.col - 1))}${"^".repeat(width)}`];
 }
 

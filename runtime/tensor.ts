@@ -25,7 +25,11 @@ export function allocData(dtype: DType, n: number): TensorData {
 }
 
 export function zerosTensor(type: TensorType): Tensor {
-  return { dtype: type.dtype, shape: [...type.shape], data: allocData(type.dtype, numel(type.shape)) };
+  return {
+    dtype: type.dtype,
+    shape: [...type.shape],
+    data: allocData(type.dtype, numel(type.shape)),
+  };
 }
 
 export function tensorOf(dtype: DType, shape: number[], values: ArrayLike<number>): Tensor {

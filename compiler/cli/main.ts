@@ -1,0 +1,204 @@
+// The `nnc` command line: check, run, inspect. A thin layer over compile():
+// exit 0 on success, 1 with diagnostics, 2 on usage errors.
+
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { Tensor } from "../../runtime/tensor.js";
+import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
+import { formatDiagnostics, NncError, SourceMap } from "../diagnostics.js";
+import type { InputSpec } from "../elaborate/entry.js";
+import { type Backend, backends } from "../run.js";
+import { formatType } from "../types.js";
+import { formatOutput, formatSummary, tensorJson } from "./format.js";
+import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const usage = `usage:
+  nnc check SOURCE [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]... [--depth N] [--json]
+  nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
+                 [--backend ${backends.join("|")}] [--json]
+  nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
+
+SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
+SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
+
+const options = {
+  entry: { type: "string" },
+  arg: { type: "string", multiple: true },
+  shape: { type: "string", multiple: true },
+  input: { type: "string", multiple: true },
+  weights: { type: "string" },
+  backend: { type: "string" },
+  stage: { type: "string" },
+  depth: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
+type Parsed = ReturnType<
+  typeof parseArgs<{ options: typeof options; allowPositionals: true }>
+>["values"];
+
+function keyValues(list: string[] | undefined, flag: string): [string, string][] {
+  return (list ?? []).map((kv) => {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--${flag} ${kv}: expected NAME=VALUE`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  });
+}
+
+function resolveSource(
+  text: string,
+  entryFlag: string | undefined,
+): { source: Source; entry: string | undefined; file?: string } {
+  if (existsSync(text)) return { source: { file: text }, entry: entryFlag };
+  const m = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  if (m) {
+    if (entryFlag !== undefined && entryFlag !== m[2])
+      throw new UsageError(`${text} already names the entry \`${m[2]}\`; drop --entry`);
+    return { source: { stdlib: m[1]! }, entry: m[2] };
+  }
+  throw new UsageError(
+    `no such file \`${text}\` (a stdlib entry is written MODULE:ENTRY, e.g. rnn:lstm)`,
+  );
+}
+
+function compileFrom(positional: string | undefined, v: Parsed, sources: SourceMap): CompiledModel {
+  if (!positional) throw new UsageError("missing SOURCE");
+  const { source, entry } = resolveSource(positional, v.entry);
+  return compile(source, { entry, args: Object.fromEntries(keyValues(v.arg, "arg")), sources });
+}
+
+function shapesFrom(v: Parsed): Record<string, InputSpec> {
+  return Object.fromEntries(
+    keyValues(v.shape, "shape").map(([k, d]) => [k, { shape: parseDims(d, `--shape ${k}`) }]),
+  );
+}
+
+function check(model: CompiledModel, v: Parsed, io: Io): void {
+  const depth = v.depth === undefined ? 1 : Number(v.depth);
+  if (!Number.isInteger(depth) || depth < 0)
+    throw new UsageError(`--depth must be a non-negative integer, got \`${v.depth}\``);
+  const s = model.summary(shapesFrom(v), depth);
+  io.out(v.json ? JSON.stringify(s) : formatSummary(s));
+}
+
+function inspect(model: CompiledModel, v: Parsed, io: Io): void {
+  if (!v.stage || !(stages as readonly string[]).includes(v.stage)) {
+    throw new UsageError(
+      `--stage must be one of ${stages.join(", ")}${v.stage ? `, got \`${v.stage}\`` : ""}`,
+    );
+  }
+  io.out(model.inspect(v.stage as Stage, shapesFrom(v)));
+}
+
+async function run(model: CompiledModel, v: Parsed, io: Io): Promise<void> {
+  const backend = (v.backend ?? "cpu") as Backend;
+  if (!backends.includes(backend))
+    throw new UsageError(`--backend must be one of ${backends.join(", ")}, got \`${v.backend}\``);
+  const weightsText = v.weights ?? "seeded";
+  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
+    throw new UsageError(
+      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
+    );
+  }
+  const specs = keyValues(v.input, "input").map(([k, s]) => [k, parseInputSpec(k, s)] as const);
+  const inputs = new Map<string, Tensor>();
+  for (const [k, spec] of specs) inputs.set(k, makeInput(k, spec));
+  // Inputs left out are seeded at the shape the entry declares.
+  const shapes = Object.fromEntries(
+    [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
+  );
+  const graph = model.elaborate(shapes).graph;
+  for (const gi of graph.inputs) {
+    if (inputs.has(gi.name)) continue;
+    if (gi.type.dtype !== "f32") {
+      throw new NncError({
+        code: "NN6009",
+        severity: "error",
+        message: `input \`${gi.name}\` is ${formatType(gi.type)}: give it with --input ${gi.name}=seeded:${gi.type.shape.join("x")}:tokens=VOCAB`,
+      });
+    }
+    const spec = parseInputSpec(gi.name, `seeded:${gi.type.shape.join("x") || "1"}`);
+    io.err(`note: input \`${gi.name}\` not given; using seeded:${gi.type.shape.join("x")}`);
+    inputs.set(gi.name, makeInput(gi.name, spec));
+  }
+  const weights = weightsText === "seeded" ? "seeded" : { file: weightsText };
+  const result = await model.run(inputs, { weights, backend });
+  if (v.json) {
+    const outputs = Object.fromEntries([...result.outputs].map(([k, t]) => [k, tensorJson(t)]));
+    const ins = Object.fromEntries(
+      [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
+    );
+    io.out(
+      JSON.stringify({
+        outputs,
+        backend: result.backend,
+        entry: model.entryName,
+        weights: weightsText,
+        inputs: ins,
+      }),
+    );
+  } else {
+    io.out(
+      [
+        `${model.entryName} on ${result.backend}`,
+        ...[...result.outputs].map(([k, t]) => formatOutput(k, t)),
+      ].join("\n"),
+    );
+  }
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const sources = new SourceMap();
+  try {
+    let parsed: { values: Parsed; positionals: string[] };
+    try {
+      parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const { values: v, positionals } = parsed;
+    if (v.version) {
+      io.out("nnc 0.1.0");
+      return 0;
+    }
+    const [command, source, ...rest] = positionals;
+    if (v.help || command === undefined || command === "help") {
+      io.out(usage);
+      return command === undefined && !v.help ? 2 : 0;
+    }
+    if (rest.length > 0) throw new UsageError(`unexpected argument \`${rest[0]}\``);
+    switch (command) {
+      case "check":
+        check(compileFrom(source, v, sources), v, io);
+        return 0;
+      case "inspect":
+        inspect(compileFrom(source, v, sources), v, io);
+        return 0;
+      case "run":
+        await run(compileFrom(source, v, sources), v, io);
+        return 0;
+      default:
+        throw new UsageError(`unknown command \`${command}\` (check, run, inspect)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`nnc: ${e.message}\n\n${usage}`);
+      return 2;
+    }
+    if (e instanceof NncError) {
+      io.err(formatDiagnostics(e.diagnostics, sources));
+      return 1;
+    }
+    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    io.err(`nnc: internal error: ${msg}\nthis is a bug in nnc; please report it`);
+    return 1;
+  }
+}

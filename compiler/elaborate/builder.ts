@@ -1,0 +1,155 @@
+// Builds the Graph IR node by node while the program is elaborated. Every node
+// goes through its op's zod schema and shape rule here, so a shape error is
+// caught at the expression that caused it.
+
+import type { Span } from "../../grammar/ast.js";
+import { NncError } from "../diagnostics.js";
+import type { Graph, GraphNode, GraphParam, InitRule } from "../graph.js";
+import { getOp } from "../ops/index.js";
+import { OpError } from "../ops/op.js";
+import { type DType, formatType, numel, type TensorType } from "../types.js";
+import { type Ctx, limits, locate, pathOf, raise, traceOf } from "./context.js";
+import type { TensorValue } from "./values.js";
+
+interface ParamEntry {
+  param: GraphParam;
+  span: Span;
+}
+
+export class GraphBuilder {
+  readonly nodes: GraphNode[] = [];
+  readonly graph: Graph;
+  private readonly paramsByName = new Map<string, ParamEntry>();
+  private readonly scalarConsts = new Map<string, TensorValue>();
+
+  constructor() {
+    this.graph = { nodes: this.nodes, inputs: [], params: [], outputs: [] };
+  }
+
+  /** Adds one primitive node; the op's schema and shape rule run here. */
+  add(
+    ctx: Ctx,
+    op: string,
+    inputs: TensorValue[],
+    attrs: Record<string, unknown>,
+    span: Span,
+  ): TensorValue {
+    const def = getOp(op);
+    const parsed = def.attrs.safeParse(attrs);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` (${issue.path.join(".")})` : "";
+      raise(
+        ctx,
+        "NN4006",
+        `${op}: invalid attribute${where}: ${issue?.message ?? "rejected"}`,
+        span,
+      );
+    }
+    const checked = parsed.data as Record<string, unknown>;
+    let type: TensorType;
+    try {
+      type = def.infer(
+        inputs.map((i) => i.type),
+        checked,
+      );
+    } catch (e) {
+      if (e instanceof OpError) raise(ctx, e.code, e.message, span, e.hint);
+      throw e;
+    }
+    return this.push(ctx, op, inputs, checked, type, span);
+  }
+
+  private push(
+    ctx: Ctx,
+    op: string,
+    inputs: TensorValue[],
+    attrs: Record<string, unknown>,
+    type: TensorType,
+    span: Span,
+  ): TensorValue {
+    if (numel(type.shape) > limits.tensorElements) {
+      raise(
+        ctx,
+        "NN5003",
+        `${op} would produce ${formatType(type)}: more than ${limits.tensorElements} elements`,
+        span,
+      );
+    }
+    if (this.nodes.length >= limits.graphNodes) {
+      raise(ctx, "NN5005", `the graph has more than ${limits.graphNodes} nodes`, span);
+    }
+    const node: GraphNode = {
+      id: this.nodes.length,
+      op,
+      inputs: inputs.map((i) => i.node),
+      attrs,
+      type,
+      span,
+    };
+    const trace = traceOf(ctx);
+    if (trace.length > 0) node.trace = trace;
+    const scope = pathOf(ctx);
+    if (scope) node.scope = scope;
+    this.nodes.push(node);
+    return { k: "tensor", node: node.id, type };
+  }
+
+  /** A constant; scalars are shared so `x * 0.5` twice makes one node. */
+  constant(ctx: Ctx, dtype: DType, shape: number[], value: number[], span: Span): TensorValue {
+    const key =
+      shape.length === 0 && value.length === 1
+        ? `${dtype}:${Object.is(value[0], -0) ? "-0" : value[0]}`
+        : null;
+    if (key !== null) {
+      const hit = this.scalarConsts.get(key);
+      if (hit) return hit;
+    }
+    const t = this.add(ctx, "const", [], { dtype, shape, value }, span);
+    if (key !== null) this.scalarConsts.set(key, t);
+    return t;
+  }
+
+  input(ctx: Ctx, name: string, type: TensorType, span: Span): TensorValue {
+    const t = this.add(ctx, "input", [], { name, dtype: type.dtype, shape: type.shape }, span);
+    this.graph.inputs.push({ name, node: t.node, type });
+    return t;
+  }
+
+  /** Declares a parameter under its full state_dict name; a name used twice is an error. */
+  param(
+    ctx: Ctx,
+    name: string,
+    type: TensorType,
+    kind: "parameter" | "buffer",
+    init: InitRule,
+    span: Span,
+  ): TensorValue {
+    const prev = this.paramsByName.get(name);
+    if (prev) {
+      const d = locate(
+        ctx,
+        ctx.autoNamed ? "NN2009" : "NN2008",
+        `parameter \`${name}\` is declared twice`,
+        span,
+        ctx.autoNamed
+          ? "unlabelled layers are named by their position; give the layers distinct labels (`name: layer`)"
+          : "give the two layers distinct labels",
+      );
+      d.notes = [...(d.notes ?? []), { message: "first declared here", span: prev.span }];
+      throw new NncError(d);
+    }
+    const t = this.add(ctx, "param", [], { name, dtype: type.dtype, shape: type.shape }, span);
+    const param: GraphParam = { name, node: t.node, kind, init, type, span };
+    this.graph.params.push(param);
+    this.paramsByName.set(name, { param, span });
+    return t;
+  }
+
+  /** Trainable parameter elements so far (buffers excluded), PyTorch's count. */
+  get paramCount(): number {
+    let n = 0;
+    for (const p of this.graph.params) if (p.kind === "parameter") n += numel(p.type.shape);
+    return n;
+  }
+}

@@ -1,0 +1,122 @@
+// The dynamic state of elaboration: where parameters are being named, which
+// layer calls led here (for the stdlib trace), the current layer's `self`, and
+// the session-wide graph builder and limits. Errors raised here are placed at
+// the user's own call site when they happen inside the stdlib.
+
+import type { Span } from "../../grammar/ast.js";
+import type { Diagnostic, DiagnosticCode, SourceMap, TraceFrame } from "../diagnostics.js";
+import { NncError } from "../diagnostics.js";
+import type { TensorType } from "../types.js";
+import type { GraphBuilder } from "./builder.js";
+import type { RecordValue } from "./values.js";
+
+export const limits = {
+  /** Nested layer applications (recursion through defs included). */
+  callDepth: 100,
+  /** Items one comprehension or range may produce. */
+  comprehensionItems: 10_000,
+  /** Elements of one tensor. */
+  tensorElements: 2 ** 31 - 1,
+  /** Nodes in one graph. */
+  graphNodes: 1_000_000,
+};
+
+export interface Frame {
+  /** The layer being applied. */
+  name: string;
+  /** Where it was called. */
+  callSpan: Span;
+}
+
+/** One layer application, for `nnc check`'s summary table. */
+export interface LayerRecord {
+  path: string;
+  layer: string;
+  depth: number;
+  output: TensorType | null;
+  params: number;
+  span: Span;
+}
+
+export interface Session {
+  builder: GraphBuilder;
+  sources: SourceMap;
+  /** Display paths of stdlib files; errors inside them are reported at the user's call site. */
+  stdlibFiles: Set<string>;
+  layers: LayerRecord[];
+}
+
+export interface Ctx {
+  session: Session;
+  /** State-dict path segments of the layer being elaborated. */
+  prefix: string[];
+  /** True when some segment of the prefix is a position number nobody wrote. */
+  autoNamed: boolean;
+  /** Layer applications that led here, outermost first. */
+  frames: Frame[];
+  /** The `self` of the innermost `layer` being applied: its declared params. */
+  self: RecordValue | null;
+}
+
+export function rootCtx(session: Session): Ctx {
+  return { session, prefix: [], autoNamed: false, frames: [], self: null };
+}
+
+export function isStdlib(ctx: Ctx, span: Span): boolean {
+  return ctx.session.stdlibFiles.has(span.file);
+}
+
+/** The trace shown under a diagnostic: innermost call first. Frame 0 is the entry point itself, not a call. */
+export function traceOf(ctx: Ctx): TraceFrame[] {
+  return ctx.frames
+    .slice(1)
+    .reverse()
+    .map((f) => ({ name: f.name, span: f.callSpan }));
+}
+
+/**
+ * Builds a diagnostic for an error at `span`. Inside the stdlib, the primary
+ * location moves to the innermost call site in the user's own files, and the
+ * stdlib location becomes a note.
+ */
+export function locate(
+  ctx: Ctx,
+  code: DiagnosticCode,
+  message: string,
+  span: Span,
+  hint?: string,
+): Diagnostic {
+  const trace = traceOf(ctx);
+  const d: Diagnostic = { code, severity: "error", message, span };
+  if (hint) d.hint = hint;
+  if (trace.length > 0) d.trace = trace;
+  if (isStdlib(ctx, span)) {
+    for (let i = ctx.frames.length - 1; i >= 0; i--) {
+      const site = ctx.frames[i]!.callSpan;
+      if (!isStdlib(ctx, site)) {
+        d.span = site;
+        d.notes = [{ message: "raised inside the standard library", span }];
+        break;
+      }
+    }
+  }
+  return d;
+}
+
+export function raise(
+  ctx: Ctx,
+  code: DiagnosticCode,
+  message: string,
+  span: Span,
+  hint?: string,
+): never {
+  throw new NncError(locate(ctx, code, message, span, hint));
+}
+
+export function withPrefix(ctx: Ctx, segment: string, auto: boolean): Ctx {
+  return { ...ctx, prefix: [...ctx.prefix, segment], autoNamed: ctx.autoNamed || auto };
+}
+
+export function pathOf(ctx: Ctx, leaf?: string): string {
+  return (leaf === undefined ? ctx.prefix : [...ctx.prefix, leaf]).join(".");
+}

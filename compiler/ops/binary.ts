@@ -1,0 +1,112 @@
+// Binary ops with NumPy broadcasting, one table row each: accepted dtypes
+// (both operands must share one), the result dtype and the scalar function in
+// float64. Comparisons (cmp) and the boolean connectives are rows too.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import { type DType, sameShape, type TensorType } from "../types.js";
+import { defineOp, type OpDef, OpError } from "./op.js";
+import {
+  broadcastIndexMap,
+  broadcastShapes,
+  expectDTypes,
+  expectSameDType,
+  formatTypeList,
+} from "./shape-utils.js";
+import { readAt, tensorFrom } from "./tensor-data.js";
+
+const F32: DType[] = ["f32"];
+const F32_I32: DType[] = ["f32", "i32"];
+const BOOL: DType[] = ["bool"];
+
+/** The broadcast result type of same-dtype operands (NN4003 / NN4001 otherwise). */
+export function inferBroadcast(
+  op: string,
+  inputs: TensorType[],
+  dtypes: readonly DType[],
+): number[] {
+  expectDTypes(op, inputs, dtypes);
+  expectSameDType(op, inputs);
+  const shape = broadcastShapes(inputs.map((t) => t.shape));
+  if (shape === undefined) {
+    throw new OpError("NN4001", `${op}: shapes ${formatTypeList(inputs)} do not broadcast`);
+  }
+  return shape;
+}
+
+/** For each output element, a reader of the broadcast input element. */
+export function broadcastReaders(inputs: Tensor[], shape: number[]): ((i: number) => number)[] {
+  return inputs.map((t) => {
+    if (sameShape(t.shape, shape)) return (i: number) => readAt(t, i);
+    const map = broadcastIndexMap(t.shape, shape);
+    return (i: number) => readAt(t, map[i]!);
+  });
+}
+
+interface BinaryRow {
+  name: string;
+  dtypes: DType[];
+  /** The result dtype; the operands' dtype when absent. */
+  result?: DType;
+  f: (a: number, b: number, dtype: DType) => number;
+}
+
+const rows: BinaryRow[] = [
+  // i32 results wrap when stored; mul uses imul because a double product can exceed 2^53.
+  { name: "add", dtypes: F32_I32, f: (a, b) => a + b },
+  { name: "sub", dtypes: F32_I32, f: (a, b) => a - b },
+  { name: "mul", dtypes: F32_I32, f: (a, b, t) => (t === "i32" ? Math.imul(a, b) : a * b) },
+  { name: "div", dtypes: F32, f: (a, b) => a / b },
+  { name: "pow", dtypes: F32, f: (a, b) => a ** b },
+  // Math.max/min propagate NaN, like torch.maximum/minimum.
+  { name: "max", dtypes: F32_I32, f: (a, b) => Math.max(a, b) },
+  { name: "min", dtypes: F32_I32, f: (a, b) => Math.min(a, b) },
+  { name: "and", dtypes: BOOL, f: (a, b) => (a !== 0 && b !== 0 ? 1 : 0) },
+  { name: "or", dtypes: BOOL, f: (a, b) => (a !== 0 || b !== 0 ? 1 : 0) },
+];
+
+function binaryOp(row: BinaryRow): OpDef {
+  return defineOp({
+    name: row.name,
+    category: "broadcast",
+    arity: 2,
+    attrs: z.strictObject({}),
+    infer(inputs) {
+      const shape = inferBroadcast(row.name, inputs, row.dtypes);
+      return { dtype: row.result ?? inputs[0]!.dtype, shape };
+    },
+    evaluate(inputs) {
+      const dtype = inputs[0]!.dtype;
+      const shape = broadcastShapes(inputs.map((t) => t.shape))!;
+      const [a, b] = broadcastReaders(inputs, shape);
+      return tensorFrom(row.result ?? dtype, shape, (i) => row.f(a!(i), b!(i), dtype));
+    },
+  });
+}
+
+const comparisons = {
+  eq: (a: number, b: number) => a === b,
+  ne: (a: number, b: number) => a !== b,
+  lt: (a: number, b: number) => a < b,
+  le: (a: number, b: number) => a <= b,
+  gt: (a: number, b: number) => a > b,
+  ge: (a: number, b: number) => a >= b,
+};
+
+export const cmp = defineOp({
+  name: "cmp",
+  category: "broadcast",
+  arity: 2,
+  attrs: z.strictObject({ op: z.enum(["eq", "ne", "lt", "le", "gt", "ge"]) }),
+  infer(inputs) {
+    return { dtype: "bool", shape: inferBroadcast("cmp", inputs, ["f32", "i32", "bool"]) };
+  },
+  evaluate(inputs, attrs) {
+    const shape = broadcastShapes(inputs.map((t) => t.shape))!;
+    const [a, b] = broadcastReaders(inputs, shape);
+    const test = comparisons[attrs.op];
+    return tensorFrom("bool", shape, (i) => (test(a!(i), b!(i)) ? 1 : 0));
+  },
+});
+
+export const binaryOps: OpDef[] = [...rows.map(binaryOp), cmp];

@@ -1,0 +1,54 @@
+// concat: joins one or more tensors of one dtype and rank along an axis;
+// every other dim must match.
+
+import { z } from "zod";
+import { allocData, type Tensor } from "../../runtime/tensor.js";
+import { formatType, numel, type TensorType } from "../types.js";
+import { nonNegInt } from "./attrs.js";
+import { defineOp, OpError } from "./op.js";
+import { expectAxis, expectSameDType } from "./shape-utils.js";
+import { copyElement } from "./tensor-data.js";
+
+function concatShape(inputs: TensorType[], axis: number): number[] {
+  const first = inputs[0]!;
+  expectSameDType("concat", inputs);
+  expectAxis("concat", axis, first);
+  inputs.forEach((t, i) => {
+    const same =
+      t.shape.length === first.shape.length &&
+      t.shape.every((d, a) => a === axis || d === first.shape[a]);
+    if (!same) {
+      throw new OpError(
+        "NN4002",
+        `concat: input ${i} is ${formatType(t)} but input 0 is ${formatType(first)}; all dims except axis ${axis} must match`,
+      );
+    }
+  });
+  const shape = [...first.shape];
+  shape[axis] = inputs.reduce((s, t) => s + t.shape[axis]!, 0);
+  return shape;
+}
+
+export const concat = defineOp({
+  name: "concat",
+  category: "injective",
+  arity: { min: 1 },
+  attrs: z.strictObject({ axis: nonNegInt }),
+  infer: (inputs, a) => ({ dtype: inputs[0]!.dtype, shape: concatShape(inputs, a.axis) }),
+  evaluate(inputs, a): Tensor {
+    // Each input is a sequence of `outer` blocks of dim·inner elements; the
+    // output takes block b of every input in turn.
+    const shape = concatShape(inputs, a.axis);
+    const outer = numel(shape.slice(0, a.axis));
+    const inner = numel(shape.slice(a.axis + 1));
+    const data = allocData(inputs[0]!.dtype, numel(shape));
+    let o = 0;
+    for (let b = 0; b < outer; b++) {
+      for (const t of inputs) {
+        const block = t.shape[a.axis]! * inner;
+        for (let e = 0; e < block; e++) copyElement(data, o++, t.data, b * block + e);
+      }
+    }
+    return { dtype: inputs[0]!.dtype, shape, data };
+  },
+});

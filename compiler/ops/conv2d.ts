@@ -1,0 +1,107 @@
+// conv2d: PyTorch's Conv2d without bias (a bias is a separate add):
+// cross-correlation, zero padding, dilation, contiguous channel groups.
+// Weight [O, C/groups, kh, kw]. Sums accumulate in float64.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import { numel, type TensorType } from "../types.js";
+import { nonNegInt, pair, posInt } from "./attrs.js";
+import { defineOp, OpError } from "./op.js";
+import { expectDTypes } from "./shape-utils.js";
+import { expectNCHW, formatHW, formatPad, windowOutSize } from "./window-geometry.js";
+
+const conv2dAttrs = z.strictObject({
+  stride: pair(posInt).default([1, 1]),
+  pad: pair(nonNegInt).default([0, 0]),
+  dilation: pair(posInt).default([1, 1]),
+  groups: posInt.default(1),
+});
+
+type Conv2dAttrs = z.output<typeof conv2dAttrs>;
+
+function inferConv2d(x: TensorType, w: TensorType, a: Conv2dAttrs): TensorType {
+  expectDTypes("conv2d", [x, w], ["f32"]);
+  const [n, c, h, wd] = expectNCHW("conv2d", x, "a 4-D input [N, C, H, W]");
+  const [o, cg, kh, kw] = expectNCHW("conv2d", w, "a 4-D weight [O, C/groups, kh, kw]");
+  const g = a.groups;
+  if (c % g !== 0) {
+    throw new OpError("NN4002", `conv2d: input channels (${c}) are not divisible by groups (${g})`);
+  }
+  if (c !== cg * g) {
+    throw new OpError(
+      "NN4002",
+      `conv2d: input has ${c} channels but the weight expects ${cg * g} (groups ${g})`,
+    );
+  }
+  if (o % g !== 0) {
+    throw new OpError(
+      "NN4002",
+      `conv2d: output channels (${o}) are not divisible by groups (${g})`,
+    );
+  }
+  const [sh, sw] = a.stride;
+  const [ph, pw] = a.pad;
+  const [dh, dw] = a.dilation;
+  const ho = windowOutSize(h, kh, sh, ph, dh);
+  const wo = windowOutSize(wd, kw, sw, pw, dw);
+  if (ho <= 0 || wo <= 0) {
+    const ekh = dh * (kh - 1) + 1;
+    const ekw = dw * (kw - 1) + 1;
+    throw new OpError(
+      "NN4002",
+      `conv2d: output would be ${formatHW(ho, wo)}: input ${formatHW(h, wd)} is smaller than the dilated kernel ${formatHW(ekh, ekw)} with padding ${formatPad(a.pad)}`,
+    );
+  }
+  return { dtype: "f32", shape: [n, o, ho, wo] };
+}
+
+export const conv2d = defineOp({
+  name: "conv2d",
+  category: "out-elementwise-fusable",
+  arity: 2,
+  attrs: conv2dAttrs,
+  infer: ([x, w], a) => inferConv2d(x!, w!, a),
+  evaluate([xt, wt], a): Tensor {
+    const out = inferConv2d(xt!, wt!, a).shape as [number, number, number, number];
+    const [N, C, H, W] = xt!.shape as [number, number, number, number];
+    const [O, Cg, KH, KW] = wt!.shape as [number, number, number, number];
+    const [, , HO, WO] = out;
+    const [sh, sw] = a.stride;
+    const [ph, pw] = a.pad;
+    const [dh, dw] = a.dilation;
+    const Og = O / a.groups;
+    const x = xt!.data as Float32Array;
+    const w = wt!.data as Float32Array;
+    const y = new Float32Array(numel(out));
+    let yi = 0;
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < O; o++) {
+        const g = Math.floor(o / Og);
+        for (let oh = 0; oh < HO; oh++) {
+          for (let ow = 0; ow < WO; ow++) {
+            let acc = 0;
+            for (let cg = 0; cg < Cg; cg++) {
+              const c = g * Cg + cg;
+              for (let ki = 0; ki < KH; ki++) {
+                const ih = oh * sh - ph + ki * dh;
+                if (ih < 0 || ih >= H) continue;
+                for (let kj = 0; kj < KW; kj++) {
+                  const iw = ow * sw - pw + kj * dw;
+                  if (iw < 0 || iw >= W) continue;
+                  acc +=
+                    x[((n * C + c) * H + ih) * W + iw]! * w[((o * Cg + cg) * KH + ki) * KW + kj]!;
+                }
+              }
+            }
+            y[yi++] = acc;
+          }
+        }
+      }
+    }
+    return { dtype: "f32", shape: out, data: y };
+  },
+  flops: ([, w], out) => {
+    const [, cg, kh, kw] = w!.shape as [number, number, number, number];
+    return 2 * numel(out.shape) * cg * kh * kw;
+  },
+});

@@ -1,0 +1,60 @@
+// gather: picks slices of `data` along an axis by i32 indices (embedding
+// lookups, local attention windows). Output shape
+// data.shape[:axis] ++ indices.shape ++ data.shape[axis+1:]. An index outside
+// [0, dim) is a run-time error (NN7001), never a clamp or wrap.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import { formatType, numel, stridesOf, type TensorType } from "../types.js";
+import { nonNegInt } from "./attrs.js";
+import { defineOp, OpError } from "./op.js";
+import { expectAxis, formatShape } from "./shape-utils.js";
+import { gatherElements } from "./tensor-data.js";
+
+function gatherShape(data: TensorType, indices: TensorType, axis: number): number[] {
+  expectAxis("gather", axis, data);
+  if (indices.dtype !== "i32") {
+    throw new OpError("NN4003", `gather: indices must be i32, got ${formatType(indices)}`);
+  }
+  return [...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)];
+}
+
+export const gather = defineOp({
+  name: "gather",
+  category: "injective",
+  arity: 2,
+  attrs: z.strictObject({ axis: nonNegInt }),
+  infer: ([data, indices], a) => ({
+    dtype: data!.dtype,
+    shape: gatherShape(data!, indices!, a.axis),
+  }),
+  evaluate([data, indices], a): Tensor {
+    const shape = gatherShape(data!, indices!, a.axis);
+    const dim = data!.shape[a.axis]!;
+    const inner = numel(data!.shape.slice(a.axis + 1));
+    const count = numel(indices!.shape);
+    const idx = indices!.data as Int32Array;
+    for (let p = 0; p < count; p++) {
+      const v = idx[p]!;
+      if (v < 0 || v >= dim) {
+        const strides = stridesOf(indices!.shape);
+        const position = strides.map((s, i) => Math.floor(p / s) % indices!.shape[i]!);
+        throw new OpError(
+          "NN7001",
+          `gather: index ${v} at position ${formatShape(position)} is out of range [0, ${dim}) for axis ${a.axis} of ${formatType(data!)}`,
+        );
+      }
+    }
+    // Output element (outer o, index p, inner e) reads data[o, idx[p], e].
+    const map = new Int32Array(numel(shape));
+    let m = 0;
+    const outer = numel(data!.shape.slice(0, a.axis));
+    for (let o = 0; o < outer; o++) {
+      for (let p = 0; p < count; p++) {
+        const base = (o * dim + idx[p]!) * inner;
+        for (let e = 0; e < inner; e++) map[m++] = base + e;
+      }
+    }
+    return gatherElements(data!, shape, map);
+  },
+});

@@ -1,0 +1,87 @@
+// matmul with NumPy semantics: a 1-D left operand is a row vector and a 1-D
+// right operand a column vector (the added dim is dropped from the result);
+// batch dims broadcast. Dot products accumulate in float64.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import { formatType, numel, type TensorType } from "../types.js";
+import { defineOp, OpError } from "./op.js";
+import { broadcastIndexMap, broadcastShapes, expectDTypes } from "./shape-utils.js";
+
+interface MatmulPlan {
+  batch: number[];
+  aBatch: number[];
+  bBatch: number[];
+  m: number;
+  k: number;
+  n: number;
+  out: number[];
+}
+
+function plan(a: TensorType, b: TensorType): MatmulPlan {
+  for (const t of [a, b]) {
+    if (t.shape.length === 0) {
+      throw new OpError("NN4002", `matmul: operands must have rank ≥ 1, got ${formatType(t)}`);
+    }
+  }
+  const as = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
+  const bs = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
+  const [m, k] = as.slice(-2) as [number, number];
+  const [k2, n] = bs.slice(-2) as [number, number];
+  if (k !== k2) {
+    throw new OpError(
+      "NN4002",
+      `matmul: inner dimensions differ: ${formatType(a)} @ ${formatType(b)}`,
+      `the last dim of the left operand (${k}) must equal the ${b.shape.length === 1 ? "length" : "second-to-last dim"} of the right operand (${k2})`,
+    );
+  }
+  const aBatch = as.slice(0, -2);
+  const bBatch = bs.slice(0, -2);
+  const batch = broadcastShapes([aBatch, bBatch]);
+  if (batch === undefined) {
+    throw new OpError(
+      "NN4001",
+      `matmul: batch dimensions do not broadcast: ${formatType(a)} @ ${formatType(b)}`,
+    );
+  }
+  const out = [...batch];
+  if (a.shape.length > 1) out.push(m);
+  if (b.shape.length > 1) out.push(n);
+  return { batch, aBatch, bBatch, m, k, n, out };
+}
+
+export const matmul = defineOp({
+  name: "matmul",
+  category: "out-elementwise-fusable",
+  arity: 2,
+  attrs: z.strictObject({}),
+  infer([a, b]) {
+    expectDTypes("matmul", [a!, b!], ["f32"]);
+    return { dtype: "f32", shape: plan(a!, b!).out };
+  },
+  evaluate([a, b]): Tensor {
+    const { batch, aBatch, bBatch, m, k, n, out } = plan(a!, b!);
+    const x = a!.data as Float32Array;
+    const y = b!.data as Float32Array;
+    const aMap = broadcastIndexMap(aBatch, batch);
+    const bMap = broadcastIndexMap(bBatch, batch);
+    const z = new Float32Array(numel(out));
+    for (let p = 0; p < aMap.length; p++) {
+      const aBase = aMap[p]! * m * k;
+      const bBase = bMap[p]! * k * n;
+      const zBase = p * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let t = 0; t < k; t++) acc += x[aBase + i * k + t]! * y[bBase + t * n + j]!;
+          z[zBase + i * n + j] = acc;
+        }
+      }
+    }
+    return { dtype: "f32", shape: out, data: z };
+  },
+  flops: ([a], out) => {
+    const k = a!.shape[a!.shape.length - 1]!;
+    return 2 * numel(out.shape) * k;
+  },
+});

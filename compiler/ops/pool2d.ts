@@ -1,0 +1,88 @@
+// pool2d: PyTorch's MaxPool2d / AvgPool2d in floor mode. Max pads with −inf;
+// avg divides by kh·kw when count_include_pad (PyTorch's default), else by the
+// number of in-bounds elements of the window.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import { numel, type TensorType } from "../types.js";
+import { nonNegInt, pair, posInt } from "./attrs.js";
+import { defineOp, OpError } from "./op.js";
+import { expectDTypes } from "./shape-utils.js";
+import { expectNCHW, formatHW, formatPad, windowOutSize } from "./window-geometry.js";
+
+const pool2dAttrs = z.strictObject({
+  kind: z.enum(["max", "avg"]),
+  kernel: pair(posInt),
+  stride: pair(posInt),
+  pad: pair(nonNegInt).default([0, 0]),
+  count_include_pad: z.boolean().default(true),
+});
+
+type Pool2dAttrs = z.output<typeof pool2dAttrs>;
+
+function inferPool(x: TensorType, a: Pool2dAttrs): TensorType {
+  expectDTypes("pool2d", [x], ["f32"]);
+  const [n, c, h, w] = expectNCHW("pool2d", x, "a 4-D input [N, C, H, W]");
+  [0, 1].forEach((i) => {
+    const p = a.pad[i]!;
+    const k = a.kernel[i]!;
+    if (2 * p > k) {
+      throw new OpError(
+        "NN4006",
+        `pool2d: padding ${p} must be at most half the kernel size ${k}`,
+        "PyTorch rejects windows that could lie entirely in the padding",
+      );
+    }
+  });
+  const ho = windowOutSize(h, a.kernel[0], a.stride[0], a.pad[0]);
+  const wo = windowOutSize(w, a.kernel[1], a.stride[1], a.pad[1]);
+  if (ho <= 0 || wo <= 0) {
+    throw new OpError(
+      "NN4002",
+      `pool2d: output would be ${formatHW(ho, wo)}: input ${formatHW(h, w)} is smaller than the kernel ${formatHW(a.kernel[0], a.kernel[1])} with padding ${formatPad(a.pad)}`,
+    );
+  }
+  return { dtype: "f32", shape: [n, c, ho, wo] };
+}
+
+export const pool2d = defineOp({
+  name: "pool2d",
+  category: "reduction",
+  arity: 1,
+  attrs: pool2dAttrs,
+  infer: ([x], a) => inferPool(x!, a),
+  evaluate([xt], a): Tensor {
+    const out = inferPool(xt!, a).shape as [number, number, number, number];
+    const [N, C, H, W] = xt!.shape as [number, number, number, number];
+    const [, , HO, WO] = out;
+    const [KH, KW] = a.kernel;
+    const [sh, sw] = a.stride;
+    const [ph, pw] = a.pad;
+    const x = xt!.data as Float32Array;
+    const y = new Float32Array(numel(out));
+    let yi = 0;
+    for (let nc = 0; nc < N * C; nc++) {
+      for (let oh = 0; oh < HO; oh++) {
+        for (let ow = 0; ow < WO; ow++) {
+          let acc = a.kind === "max" ? Number.NEGATIVE_INFINITY : 0;
+          let inBounds = 0;
+          for (let ki = 0; ki < KH; ki++) {
+            const ih = oh * sh - ph + ki;
+            if (ih < 0 || ih >= H) continue;
+            for (let kj = 0; kj < KW; kj++) {
+              const iw = ow * sw - pw + kj;
+              if (iw < 0 || iw >= W) continue;
+              const v = x[(nc * H + ih) * W + iw]!;
+              inBounds++;
+              if (a.kind === "avg") acc += v;
+              else if (v > acc || Number.isNaN(v)) acc = v;
+            }
+          }
+          if (a.kind === "avg") acc /= a.count_include_pad ? KH * KW : inBounds;
+          y[yi++] = acc;
+        }
+      }
+    }
+    return { dtype: "f32", shape: out, data: y };
+  },
+});

@@ -1,0 +1,79 @@
+// Reductions over a set of axes (sum, max, mean), keepdims optional. Sums
+// accumulate in float64 and round once into the output.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import { type DType, formatType, numel, stridesOf, type TensorType } from "../types.js";
+import { axesAttr } from "./attrs.js";
+import { defineOp, type OpDef, OpError } from "./op.js";
+import { expectAxis, expectDTypes, forEachIndex } from "./shape-utils.js";
+import { readAt, tensorFrom } from "./tensor-data.js";
+
+interface ReduceRow {
+  name: string;
+  dtypes: DType[];
+  init: number;
+  step: (acc: number, x: number) => number;
+  finish: (acc: number, count: number) => number;
+}
+
+const rows: ReduceRow[] = [
+  { name: "reduce_sum", dtypes: ["f32", "i32"], init: 0, step: (a, x) => a + x, finish: (a) => a },
+  {
+    name: "reduce_max",
+    dtypes: ["f32", "i32"],
+    init: Number.NEGATIVE_INFINITY,
+    // NaN wins and stays, like torch.amax.
+    step: (a, x) => (x > a || Number.isNaN(x) ? x : a),
+    finish: (a) => a,
+  },
+  { name: "reduce_mean", dtypes: ["f32"], init: 0, step: (a, x) => a + x, finish: (a, n) => a / n },
+];
+
+const reduceAttrs = z.strictObject({ axes: axesAttr, keepdims: z.boolean().default(false) });
+
+function reducedShape(shape: readonly number[], axes: readonly number[], keepdims: boolean) {
+  const out: number[] = [];
+  shape.forEach((d, a) => {
+    if (!axes.includes(a)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
+}
+
+function reduceOp(row: ReduceRow): OpDef {
+  return defineOp({
+    name: row.name,
+    category: "reduction",
+    arity: 1,
+    attrs: reduceAttrs,
+    infer([x], a): TensorType {
+      expectDTypes(row.name, [x!], row.dtypes);
+      for (const axis of a.axes) expectAxis(row.name, axis, x!);
+      if (row.name === "reduce_max" && a.axes.some((axis) => x!.shape[axis] === 0)) {
+        throw new OpError(
+          "NN4002",
+          `${row.name}: cannot reduce an empty axis of ${formatType(x!)}`,
+        );
+      }
+      return { dtype: x!.dtype, shape: reducedShape(x!.shape, a.axes, a.keepdims) };
+    },
+    evaluate([x], a): Tensor {
+      // Output element of each input element: the input index with reduced axes dropped.
+      const kept = reducedShape(x!.shape, a.axes, true);
+      const keptStrides = stridesOf(kept);
+      const acc = new Float64Array(numel(kept)).fill(row.init);
+      forEachIndex(x!.shape, (idx, flat) => {
+        let o = 0;
+        for (let d = 0; d < idx.length; d++)
+          if (!a.axes.includes(d)) o += idx[d]! * keptStrides[d]!;
+        acc[o] = row.step(acc[o]!, readAt(x!, flat));
+      });
+      const count = a.axes.reduce((n, axis) => n * x!.shape[axis]!, 1);
+      const shape = reducedShape(x!.shape, a.axes, a.keepdims);
+      return tensorFrom(x!.dtype, shape, (i) => row.finish(acc[i]!, count));
+    },
+  });
+}
+
+export const reduceOps: OpDef[] = rows.map(reduceOp);

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Refreshes test/golden from the shared fixtures folder beside the checkout
+# (../shared/fixtures), so a fresh clone without it still has the oracle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=${1:-../shared/fixtures}
+[ -d "$src" ] || { echo "sync-fixtures: $src not found" >&2; exit 1; }
+rm -f test/golden/*.json
+cp "$src"/*.json "$src"/SPEC.md test/golden/
+echo "sync-fixtures: $(ls test/golden/*.json | wc -l) files from $src"
