@@ -172,7 +172,12 @@ export function formatDiagnostic(d: Diagnostic, sources?: SourceMap): string {
 
 /** "in lstm_cell, called from stdlib/rnn.nn:30:7; in lstm, called from model.nn:5:9" */
 export function formatTrace(trace: TraceFrame[]): string {
-  return trace.map((f) => `in ${f.name}, called from ${formatLocation(f.span)}`).join("; ");
+  const line = (f: TraceFrame) => `in ${f.name}, called from ${formatLocation(f.span)}`;
+  if (trace.length <= 8) return trace.map(line).join("; ");
+  // Deep recursion: the innermost frames and the user's outermost call say enough.
+  const inner = trace.slice(0, 4).map(line);
+  const outer = trace.slice(-2).map(line);
+  return [...inner, `… ${trace.length - 6} more`, ...outer].join("; ");
 }
 
 function caretLines(span: Span, sources?: SourceMap): string[] {
@@ -190,19 +195,21 @@ export function formatDiagnostics(ds: Diagnostic[], sources?: SourceMap): string
   return ds.map((d) => formatDiagnostic(d, sources)).join("\n\n");
 }
 
-/** Levenshtein distance, for "did you mean" suggestions. */
+/** Edit distance with adjacent transpositions (optimal string alignment), for "did you mean". */
 export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** The closest candidate within a distance proportional to the name's length, if any. */

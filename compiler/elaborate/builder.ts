@@ -8,7 +8,7 @@ import type { Graph, GraphNode, GraphParam, InitRule } from "../graph.js";
 import { getOp } from "../ops/index.js";
 import { OpError } from "../ops/op.js";
 import { type DType, formatType, numel, type TensorType } from "../types.js";
-import { type Ctx, limits, locate, pathOf, raise, traceOf } from "./context.js";
+import { type Ctx, limits, locate, pathOf, raise, traceOf, userSite } from "./context.js";
 import type { TensorValue } from "./values.js";
 
 interface ParamEntry {
@@ -136,13 +136,13 @@ export class GraphBuilder {
           ? "unlabelled layers are named by their position; give the layers distinct labels (`name: layer`)"
           : "give the two layers distinct labels",
       );
-      d.notes = [...(d.notes ?? []), { message: "first declared here", span: prev.span }];
+      d.notes = [...(d.notes ?? []), { message: "first declared by this call", span: prev.span }];
       throw new NncError(d);
     }
     const t = this.add(ctx, "param", [], { name, dtype: type.dtype, shape: type.shape }, span);
     const param: GraphParam = { name, node: t.node, kind, init, type, span };
     this.graph.params.push(param);
-    this.paramsByName.set(name, { param, span });
+    this.paramsByName.set(name, { param, span: userSite(ctx, span) });
     return t;
   }
 

@@ -265,7 +265,7 @@ export function invoke(ctx: Ctx, scope: Scope, f: Value, args: EvaluatedArg[], s
     );
   }
   const hyper = c.hyper ?? bindHyper(ctx, scope, c, posHyper, kwHyper, span);
-  const bound: CallableValue = { ...c, hyper };
+  const bound: CallableValue = { ...c, hyper, span };
   const takesNoInputs = names !== "variadic" && names.length === 0;
   if (inputs.length === 0 && named.size === 0 && c.boundInputs.length === 0 && !takesNoInputs)
     return bound;
@@ -557,7 +557,9 @@ function applyDecl(
         raise(ctx, "NN3002", `\`${decl.name.name}\` needs its \`${p.name.name}\` input`, span);
       v = evalExpr(inner, scope, p.default);
     }
-    checkInputType(inner, decl, p, v, symbols, span);
+    // The entry's inputs come from the command line: point at the declared type they must match.
+    const where = inner.frames.length === 1 ? (p.type?.span ?? p.span) : span;
+    checkInputType(inner, decl, p, v, symbols, where);
     scope.define(p.name.name, v);
   });
 

@@ -87,20 +87,21 @@ export function locate(
   hint?: string,
 ): Diagnostic {
   const trace = traceOf(ctx);
-  const d: Diagnostic = { code, severity: "error", message, span };
+  const d: Diagnostic = { code, severity: "error", message, span: userSite(ctx, span) };
   if (hint) d.hint = hint;
   if (trace.length > 0) d.trace = trace;
-  if (isStdlib(ctx, span)) {
-    for (let i = ctx.frames.length - 1; i >= 0; i--) {
-      const site = ctx.frames[i]!.callSpan;
-      if (!isStdlib(ctx, site)) {
-        d.span = site;
-        d.notes = [{ message: "raised inside the standard library", span }];
-        break;
-      }
-    }
-  }
+  if (d.span !== span) d.notes = [{ message: "raised inside the standard library", span }];
   return d;
+}
+
+/** `span` itself, or for a span inside the stdlib, the innermost call site in the user's own files. */
+export function userSite(ctx: Ctx, span: Span): Span {
+  if (!isStdlib(ctx, span)) return span;
+  for (let i = ctx.frames.length - 1; i >= 0; i--) {
+    const site = ctx.frames[i]!.callSpan;
+    if (!isStdlib(ctx, site)) return site;
+  }
+  return span;
 }
 
 export function raise(

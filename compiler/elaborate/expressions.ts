@@ -208,7 +208,8 @@ function lookup(ctx: Ctx, scope: Scope, id: Ident): Value {
   }
   const v = resolve(ctx, scope, id.name);
   if (v === undefined) unknownName(ctx, scope, id.name, id.span);
-  return v;
+  // A layer named here is applied here: errors inside it point at this use.
+  return v.k === "callable" ? { ...v, span: id.span } : v;
 }
 
 export function unknownName(ctx: Ctx, scope: Scope, name: string, span: Span): never {
@@ -323,6 +324,8 @@ function evalBinary(ctx: Ctx, scope: Scope, e: Binary): Value {
     );
 
   if (a.k === "tensor" || b.k === "tensor") {
+    const other = a.k === "tensor" ? b : a;
+    if (other.k !== "tensor" && !isNumber(other) && other.k !== "bool") fail();
     if (e.op === "@") {
       if (a.k !== "tensor" || b.k !== "tensor") fail();
       return node(ctx, "matmul", [a as TensorValue, b as TensorValue], {}, e.span);
@@ -633,7 +636,7 @@ function destructure(ctx: Ctx, names: Ident[], v: Value, span: Span): [string, V
     raise(
       ctx,
       "NN3013",
-      `${names.length} names to unpack but ${describe(v)} has ${parts.length} items`,
+      `${names.length} names to unpack, but the value has ${parts.length} items`,
       span,
     );
   }
