@@ -56,6 +56,8 @@ export const codes = {
   NN5003: "tensor too large",
   NN5004: "nesting too deep",
   NN5005: "graph too large",
+  NN5006: "kernel binds too many storage buffers",
+  NN5007: "tensor larger than a storage binding may be",
   // NN6xxx: weights and inputs
   NN6001: "invalid safetensors header",
   NN6002: "weight file truncated or oversized",

@@ -183,10 +183,16 @@ export interface Pipeline {
   span: Span;
 }
 
-/** `conv1: conv(64, 7)` or `0: block(...)`: names the parameters the inner expression creates. */
+/**
+ * `conv1: conv(64, 7)` or `0: block(...)`: names the parameters the inner expression creates.
+ * `"denselayer{i}": layer(...)` is a template label, filled from the scope when elaborated.
+ */
 export interface Labeled {
   kind: "Labeled";
+  /** The label, or for a template label the string's text with its `{name}` holes. */
   label: string;
+  /** True for a string-template label. */
+  template?: boolean;
   labelSpan: Span;
   expr: Expr;
   span: Span;

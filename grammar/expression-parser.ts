@@ -231,6 +231,7 @@ export class ExpressionParser extends EmbeddedActionsParser {
               label = this.OR([
                 { ALT: () => this.CONSUME(Identifier) },
                 { ALT: () => this.CONSUME(NumberLiteral) },
+                { ALT: () => this.CONSUME(StringLiteral) },
               ]);
               this.CONSUME(Colon);
             },
@@ -258,6 +259,11 @@ export class ExpressionParser extends EmbeddedActionsParser {
       );
     }
     const labelSpan = tokenSpan(label, this.file);
+    if (label.tokenType === StringLiteral) {
+      // `"denselayer{i}": ...`: a template label, filled when elaborated.
+      const text = stringLit(label, this.file).value;
+      return { kind: "Labeled", label: text, template: true, labelSpan, expr, span: this.span(label) };
+    }
     return { kind: "Labeled", label: label.image, labelSpan, expr, span: this.span(label) };
   }
 

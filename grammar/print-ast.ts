@@ -11,6 +11,7 @@ import type {
   HyperParam,
   IndexItem,
   InputParam,
+  Labeled,
   Module,
   ParamStmt,
   Span,
@@ -35,6 +36,11 @@ export function printAst(module: Module): string {
 
 function at(span: Span): string {
   return `@${span.line}:${span.col}`;
+}
+
+/** A label as written: a name, an integer, or a quoted template. */
+function labelText(e: Labeled): string {
+  return e.template ? JSON.stringify(e.label) : e.label;
 }
 
 function pad(indent: number): string {
@@ -137,7 +143,7 @@ function exprLines(e: Expr, indent: number, prefix: string, out: string[], withS
       for (const stage of e.stages) sub(stage);
       return;
     case "Labeled":
-      exprLines(e.expr, indent, `${prefix}Labeled ${e.label}: `, out, withSpan);
+      exprLines(e.expr, indent, `${prefix}Labeled ${labelText(e)}: `, out, withSpan);
       return;
     default:
   }
@@ -258,7 +264,7 @@ export function text(e: Expr, depth = 0): string {
     case "Pipeline":
       return e.stages.map((s) => t(s, 0)).join(" -> ");
     case "Labeled":
-      return `${e.label}: ${t(e.expr)}`;
+      return `${labelText(e)}: ${t(e.expr)}`;
     case "If":
       return `if ${t(e.cond, 0)} then ${t(e.then, 0)} else ${t(e.else, 0)}`;
     case "Binary": {

@@ -21,9 +21,46 @@ export class GraphBuilder {
   readonly graph: Graph;
   private readonly paramsByName = new Map<string, ParamEntry>();
   private readonly scalarConsts = new Map<string, TensorValue>();
+  /** For a scan body: outer tensors read inside it, by outer node id, and their inputs here. */
+  private readonly captured = new Map<number, TensorValue>();
+  readonly captures: TensorValue[] = [];
 
-  constructor() {
+  /** `parent` is set for the body graph of a scan, which reads the enclosing graph's tensors as inputs. */
+  constructor(readonly parent: GraphBuilder | null = null) {
     this.graph = { nodes: this.nodes, inputs: [], params: [], outputs: [] };
+  }
+
+  /** A builder for a scan body nested in this graph. */
+  child(): GraphBuilder {
+    return new GraphBuilder(this);
+  }
+
+  /** This graph's handle on a tensor of an enclosing graph: an input of the body, made once per tensor. */
+  private capture(ctx: Ctx, v: TensorValue, span: Span): TensorValue {
+    if (v.owner === this) return v;
+    if (this.parent === null) {
+      raise(
+        ctx,
+        "NN9001",
+        "internal error: a tensor from another graph reached the top-level graph",
+        span,
+      );
+    }
+    const outer = this.parent.capture(ctx, v, span);
+    const hit = this.captured.get(outer.node);
+    if (hit) return hit;
+    const name = `captured${this.captures.length}`;
+    const local = this.add(
+      ctx,
+      "input",
+      [],
+      { name, dtype: outer.type.dtype, shape: outer.type.shape },
+      span,
+    );
+    this.graph.inputs.push({ name, node: local.node, type: outer.type });
+    this.captured.set(outer.node, local);
+    this.captures.push(outer);
+    return local;
   }
 
   /** Adds one primitive node; the op's schema and shape rule run here. */
@@ -34,6 +71,7 @@ export class GraphBuilder {
     attrs: Record<string, unknown>,
     span: Span,
   ): TensorValue {
+    inputs = inputs.map((i) => (i.owner === this ? i : this.capture(ctx, i, span)));
     const def = getOp(op);
     const parsed = def.attrs.safeParse(attrs);
     if (!parsed.success) {
@@ -92,7 +130,7 @@ export class GraphBuilder {
     const scope = pathOf(ctx);
     if (scope) node.scope = scope;
     this.nodes.push(node);
-    return { k: "tensor", node: node.id, type };
+    return { k: "tensor", node: node.id, type, owner: this };
   }
 
   /** A constant; scalars are shared so `x * 0.5` twice makes one node. */
@@ -125,6 +163,9 @@ export class GraphBuilder {
     init: InitRule,
     span: Span,
   ): TensorValue {
+    // Parameters always live in the top-level graph; a scan body reads them as captured inputs.
+    if (this.parent !== null)
+      return this.capture(ctx, this.parent.param(ctx, name, type, kind, init, span), span);
     const prev = this.paramsByName.get(name);
     if (prev) {
       const d = locate(
@@ -148,6 +189,7 @@ export class GraphBuilder {
 
   /** Trainable parameter elements so far (buffers excluded), PyTorch's count. */
   get paramCount(): number {
+    if (this.parent !== null) return this.parent.paramCount;
     let n = 0;
     for (const p of this.graph.params) if (p.kind === "parameter") n += numel(p.type.shape);
     return n;

@@ -9,7 +9,7 @@ import { didYouMean } from "../diagnostics.js";
 import { formatType } from "../types.js";
 import { type Builtin, builtins, type ParamType } from "./builtins/index.js";
 import { type Ctx, type Frame, limits, raise, withPrefix } from "./context.js";
-import { evalArg, evalBlock, evalExpr, unknownName } from "./expressions.js";
+import { bareIdent, evalArg, evalBlock, evalExpr, unknownName } from "./expressions.js";
 import { ModuleScope, Scope } from "./scope.js";
 import {
   type CallableValue,
@@ -115,11 +115,10 @@ export function coerce(
 ): Value {
   const t = p.type;
   if (t.kind === "enum") {
+    const ident = expr ? bareIdent(ctx, scope, expr) : null;
     const word =
-      expr?.kind === "Ident" &&
-      t.words.includes(expr.name) &&
-      (v.k !== "word" || v.unresolved || v.v === expr.name)
-        ? expr.name
+      ident !== null && t.words.includes(ident) && (v.k !== "word" || v.unresolved || v.v === ident)
+        ? ident
         : v.k === "word" || v.k === "str"
           ? v.v
           : null;
@@ -335,6 +334,7 @@ export function applyCallable(
     ctx.session.layers.push({
       path: inner.prefix.join("."),
       layer: callableName(c),
+      primitive: c.callee.kind === "builtin",
       depth: ctx.frames.length,
       output: p.k === "tensor" ? p.type : null,
       params: ctx.session.builder.paramCount - before,

@@ -32,6 +32,8 @@ export interface Frame {
 export interface LayerRecord {
   path: string;
   layer: string;
+  /** A builtin (a primitive), not a layer written in .nn. */
+  primitive: boolean;
   depth: number;
   output: TensorType | null;
   params: number;

@@ -9,6 +9,7 @@ import type {
   Expr,
   Ident,
   Index,
+  Labeled,
   ParamStmt,
   Span,
   Stmt,
@@ -49,8 +50,9 @@ export function evalExpr(ctx: Ctx, scope: Scope, e: Expr): Value {
     case "Pipeline":
       return evalPipeline(ctx, scope, e.stages, e.span);
     case "Labeled": {
-      const v = evalExpr(withPrefix(ctx, e.label, false), scope, e.expr);
-      return v.k === "callable" ? { ...v, label: e.label } : v;
+      const label = labelOf(ctx, scope, e);
+      const v = evalExpr(withPrefix(ctx, label, false), scope, e.expr);
+      return v.k === "callable" ? { ...v, label } : v;
     }
     case "If": {
       const c = evalExpr(ctx, scope, e.cond);
@@ -97,7 +99,7 @@ export function evalExpr(ctx: Ctx, scope: Scope, e: Expr): Value {
     case "List": {
       const labels: (string | null)[] = [];
       const items = e.items.map((it) => {
-        labels.push(it.kind === "Labeled" ? it.label : null);
+        labels.push(it.kind === "Labeled" ? labelOf(ctx, scope, it) : null);
         return evalExpr(ctx, scope, it);
       });
       return listV(items, labels);
@@ -141,7 +143,27 @@ export function evalArg(ctx: Ctx, scope: Scope, e: Expr): Value {
   if (e.kind === "Ident" && resolve(ctx, scope, e.name) === undefined) {
     return { k: "word", v: e.name, span: e.span, unresolved: true };
   }
+  if (e.kind === "If") {
+    const branch = chosenBranch(ctx, scope, e);
+    if (branch) return evalArg(ctx, scope, branch);
+  }
   return evalExpr(ctx, scope, e);
+}
+
+/** The branch an `if` on a bool hyperparameter takes; null when the condition is not a bool. */
+function chosenBranch(ctx: Ctx, scope: Scope, e: Extract<Expr, { kind: "If" }>): Expr | null {
+  const c = evalExpr(ctx, scope, e.cond);
+  return c.k === "bool" ? (c.v ? e.then : e.else) : null;
+}
+
+/** The identifier an argument is written as (through `if` branches), for enum words; else null. */
+export function bareIdent(ctx: Ctx, scope: Scope, e: Expr): string | null {
+  if (e.kind === "Ident") return e.name;
+  if (e.kind === "If") {
+    const branch = chosenBranch(ctx, scope, e);
+    return branch ? bareIdent(ctx, scope, branch) : null;
+  }
+  return null;
 }
 
 function resolve(ctx: Ctx, scope: Scope, name: string): Value | undefined {
@@ -170,6 +192,7 @@ function resolve(ctx: Ctx, scope: Scope, name: string): Value | undefined {
       endCol: 0,
     });
   if (name === "pi") return floatV(Math.PI);
+  if (name === "inf") return floatV(Number.POSITIVE_INFINITY);
   if (name === "none") return NONE;
   return undefined;
 }
@@ -225,7 +248,7 @@ function evalPipeline(ctx: Ctx, scope: Scope, stages: Expr[], span: Span): Value
   ) {
     // No source: the pipeline is itself a layer, its stages named 0, 1, ... like nn.Sequential.
     const items = [first, ...stages.slice(1).map((s) => evalExpr(ctx, scope, s))];
-    const labels = stages.map((s) => (s.kind === "Labeled" ? s.label : null));
+    const labels = stages.map((s) => (s.kind === "Labeled" ? labelOf(ctx, scope, s) : null));
     items.forEach((it, i) => {
       if (it.k !== "callable" && it.k !== "list") {
         raise(
@@ -241,7 +264,8 @@ function evalPipeline(ctx: Ctx, scope: Scope, stages: Expr[], span: Span): Value
   let cur: Value = first;
   stages.slice(1).forEach((s, i) => {
     const stage = evalExpr(ctx, scope, s);
-    const label = s.kind === "Labeled" ? s.label : stage.k === "callable" ? stage.label : null;
+    const label =
+      s.kind === "Labeled" ? labelOf(ctx, scope, s) : stage.k === "callable" ? stage.label : null;
     const segment = label !== null ? { name: label, auto: false } : { name: String(i), auto: true };
     cur = applyStage(ctx, stage, cur, segment, s.kind === "Labeled" ? s.expr.span : s.span);
   });
@@ -322,7 +346,10 @@ function evalBinary(ctx: Ctx, scope: Scope, e: Binary): Value {
       `\`${e.op}\` is not defined for ${describe(a)} and ${describe(b)}`,
       e.opSpan,
     );
-
+  if ((e.op === "==" || e.op === "!=") && (a.k === "none" || b.k === "none")) {
+    // `h0 == none`: was an optional input given? Compares presence, never elements.
+    return boolV((a.k === b.k) === (e.op === "=="));
+  }
   if (a.k === "tensor" || b.k === "tensor") {
     const other = a.k === "tensor" ? b : a;
     if (other.k !== "tensor" && !isNumber(other) && other.k !== "bool") fail();
@@ -589,7 +616,7 @@ function evalComprehension(ctx: Ctx, scope: Scope, e: Comprehension): Value {
           e.span,
         );
       }
-      labels.push(e.body.kind === "Labeled" ? e.body.label : null);
+      labels.push(e.body.kind === "Labeled" ? labelOf(ctx, s, e.body) : null);
       out.push(evalExpr(ctx, s, e.body));
       return;
     }
@@ -641,6 +668,21 @@ function destructure(ctx: Ctx, names: Ident[], v: Value, span: Span): [string, V
     );
   }
   return names.map((n, i) => [n.name, parts[i]!]);
+}
+
+/** A stage's label; a template label (`"denselayer{i}": ...`) is filled from the scope. */
+function labelOf(ctx: Ctx, scope: Scope, e: Labeled): string {
+  if (!e.template) return e.label;
+  const label = fillTemplate(ctx, scope, e.label, e.labelSpan);
+  if (!/^[A-Za-z0-9_]+$/.test(label)) {
+    raise(
+      ctx,
+      "NN2010",
+      `\`${label}\` is not a valid label: a label is a name or an integer`,
+      e.labelSpan,
+    );
+  }
+  return label;
 }
 
 /** Fills `{name}` and `{a.b}` holes of a string from the scope. */

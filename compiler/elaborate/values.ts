@@ -5,6 +5,7 @@
 import type { CallableDecl, Expr, Span } from "../../grammar/ast.js";
 import type { TensorType } from "../types.js";
 import { formatType } from "../types.js";
+import type { GraphBuilder } from "./builder.js";
 import type { Builtin } from "./builtins/builtin.js";
 import type { ModuleScope } from "./scope.js";
 
@@ -42,6 +43,8 @@ export interface TensorValue {
   k: "tensor";
   node: number;
   type: TensorType;
+  /** The graph the node belongs to: the top-level graph, or a scan body. */
+  owner: GraphBuilder;
 }
 
 /** Hyperparameters bound so far; null while a callable is only referenced (`batchnorm` as a stage). */

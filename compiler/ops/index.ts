@@ -17,6 +17,7 @@ import { permute } from "./permute.js";
 import { pool2d } from "./pool2d.js";
 import { reduceOps } from "./reduce.js";
 import { reshape } from "./reshape.js";
+import { scan } from "./scan.js";
 import { slice } from "./slice.js";
 import { sourceOps } from "./source.js";
 import { cast, unaryOps } from "./unary.js";
@@ -41,6 +42,7 @@ const allOps: OpDef[] = [
   broadcast,
   gather,
   iota,
+  scan,
 ];
 
 function buildRegistry(list: OpDef[]): ReadonlyMap<string, OpDef> {

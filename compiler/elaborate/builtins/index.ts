@@ -3,6 +3,7 @@ import "./math.js";
 import "./shape.js";
 import "./contraction.js";
 import "./misc.js";
+import "./scan.js";
 
 export type { Builtin, ParamType } from "./builtin.js";
 export { builtins, tensorMethods } from "./builtin.js";

@@ -1,0 +1,137 @@
+// scan: a recurrence. The body graph runs once per step along `axis` of the
+// sequence input (forward, or backward with `reverse`), carrying state from
+// step to step. Its result is one f32 tensor [T, total]: row t holds every body
+// output at time t (input-aligned also when reversed), each flattened and laid
+// side by side — the new states first, then the per-step outputs. Elaboration
+// slices the stacked outputs and the final states back out of it, so the Graph
+// IR keeps one result per node.
+
+import { z } from "zod";
+import type { Tensor } from "../../runtime/tensor.js";
+import type { Graph } from "../graph.js";
+import { formatType, numel, sameShape, type TensorType } from "../types.js";
+import { nonNegInt } from "./attrs.js";
+import { defineOp, OpError } from "./op.js";
+
+const graphAttr = z.custom<Graph>(
+  (v) =>
+    typeof v === "object" &&
+    v !== null &&
+    Array.isArray((v as Graph).nodes) &&
+    Array.isArray((v as Graph).outputs),
+  "expected a body graph",
+);
+
+const attrs = z
+  .object({
+    body: graphAttr,
+    axis: nonNegInt,
+    reverse: z.boolean().default(false),
+    /** Inputs: nSeq sequences, then nState initial states, then the captured tensors the body reads. */
+    nSeq: z.number().int().min(1),
+    nState: nonNegInt,
+  })
+  .strict();
+
+/** Sizes of the body's outputs, in the order they are laid out in a row. */
+export function scanLayout(body: Graph): { type: TensorType; offset: number; size: number }[] {
+  let offset = 0;
+  return body.outputs.map((o) => {
+    const type = body.nodes[o.node]!.type;
+    const size = numel(type.shape);
+    const slot = { type, offset, size };
+    offset += size;
+    return slot;
+  });
+}
+
+function stepType(seq: TensorType, axis: number): TensorType {
+  return { dtype: seq.dtype, shape: seq.shape.filter((_, i) => i !== axis) };
+}
+
+export const scan = defineOp({
+  name: "scan",
+  category: "opaque",
+  arity: { min: 1 },
+  attrs,
+  infer(inputs, a) {
+    const body = a.body;
+    const seqs = inputs.slice(0, a.nSeq);
+    const T = seqs[0]!.shape[a.axis];
+    if (T === undefined)
+      throw new OpError(
+        "NN4002",
+        `scan: axis ${a.axis} is out of range for ${formatType(seqs[0]!)}`,
+      );
+    if (T === 0) throw new OpError("NN4002", "scan: the sequence is empty (0 steps)");
+    for (const s of seqs) {
+      if (s.shape[a.axis] !== T)
+        throw new OpError("NN4002", `scan: sequences differ in length along axis ${a.axis}`);
+    }
+    if (inputs.length !== body.inputs.length) {
+      throw new OpError(
+        "NN9001",
+        `scan: the body takes ${body.inputs.length} inputs, the node has ${inputs.length}`,
+      );
+    }
+    body.inputs.forEach((bi, i) => {
+      const want = i < a.nSeq ? stepType(inputs[i]!, a.axis) : inputs[i]!;
+      if (bi.type.dtype !== want.dtype || !sameShape(bi.type.shape, want.shape)) {
+        throw new OpError(
+          "NN4002",
+          `scan: body input \`${bi.name}\` is ${formatType(bi.type)} but receives ${formatType(want)}`,
+        );
+      }
+    });
+    const layout = scanLayout(body);
+    for (let j = 0; j < a.nState; j++) {
+      const init = inputs[a.nSeq + j]!;
+      const next = layout[j]!.type;
+      if (init.dtype !== next.dtype || !sameShape(init.shape, next.shape)) {
+        throw new OpError(
+          "NN4002",
+          `scan: state ${j} starts as ${formatType(init)} but the body returns ${formatType(next)}`,
+          "the step must return its state in the shape it receives it",
+        );
+      }
+    }
+    for (const s of layout) {
+      if (s.type.dtype !== "f32")
+        throw new OpError("NN4003", `scan: body outputs must be f32, got ${formatType(s.type)}`);
+    }
+    return { dtype: "f32", shape: [T, layout.reduce((n, s) => n + s.size, 0)] };
+  },
+  evaluate(inputs, a, ctx) {
+    const layout = scanLayout(a.body);
+    const seqs = inputs.slice(0, a.nSeq);
+    let state = inputs.slice(a.nSeq, a.nSeq + a.nState);
+    const captured = inputs.slice(a.nSeq + a.nState);
+    const T = seqs[0]!.shape[a.axis]!;
+    const total = layout.reduce((n, s) => n + s.size, 0);
+    const out = new Float32Array(T * total);
+    for (let step = 0; step < T; step++) {
+      const t = a.reverse ? T - 1 - step : step;
+      const xs = seqs.map((s) => takeAlong(s, a.axis, t));
+      const results = ctx.runGraph(a.body, [...xs, ...state, ...captured], []);
+      results.forEach((r, k) => {
+        out.set(r.data as Float32Array, t * total + layout[k]!.offset);
+      });
+      state = results.slice(0, a.nState);
+    }
+    return { dtype: "f32", shape: [T, total], data: out };
+  },
+});
+
+/** The slice of `x` at index t along `axis`, with that axis removed. */
+function takeAlong(x: Tensor, axis: number, t: number): Tensor {
+  const outer = x.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const len = x.shape[axis]!;
+  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const shape = x.shape.filter((_, i) => i !== axis);
+  const data = new (x.data.constructor as new (n: number) => typeof x.data)(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    const from = (o * len + t) * inner;
+    for (let i = 0; i < inner; i++) data[o * inner + i] = x.data[from + i]!;
+  }
+  return { dtype: x.dtype, shape, data };
+}
