@@ -14,6 +14,7 @@ import type {
   Span,
   Stmt,
 } from "../../grammar/ast.js";
+import { parse } from "../../grammar/parser.js";
 import { didYouMean } from "../diagnostics.js";
 import { type InitRule, initRules } from "../graph.js";
 import { type DType, formatType } from "../types.js";
@@ -92,8 +93,11 @@ export function evalExpr(ctx: Ctx, scope: Scope, e: Expr): Value {
       }));
       return invoke(ctx, scope, f, args, e.span);
     }
-    case "Member":
-      return member(ctx, evalExpr(ctx, scope, e.object), e.name.name, e.name.span, e.span);
+    case "Member": {
+      const ns = namespaceOf(scope, e.object);
+      const obj = ns ?? evalExpr(ctx, scope, e.object);
+      return member(ctx, obj, e.name.name, e.name.span, e.span);
+    }
     case "Index":
       return evalIndex(ctx, scope, e);
     case "List": {
@@ -138,6 +142,15 @@ export function evalExpr(ctx: Ctx, scope: Scope, e: Expr): Value {
   }
 }
 
+/** `rnn` in `rnn.lstm` when it names an imported module and nothing local shadows it. */
+function namespaceOf(scope: Scope, e: Expr): Value | null {
+  if (e.kind !== "Ident" || scope.lookupLocal(e.name) !== undefined) return null;
+  const m = scope.module;
+  if (m.decls.has(e.name) || m.lets.has(e.name)) return null;
+  const ns = m.namespaces.get(e.name);
+  return ns ? { k: "module", name: e.name, scope: ns } : null;
+}
+
 /** A bare identifier argument that names nothing may still be an enum word for the callee. */
 export function evalArg(ctx: Ctx, scope: Scope, e: Expr): Value {
   if (e.kind === "Ident" && resolve(ctx, scope, e.name) === undefined) {
@@ -174,10 +187,12 @@ function resolve(ctx: Ctx, scope: Scope, name: string): Value | undefined {
   if (m.lets.has(name)) return moduleLet(ctx, scope, name);
   const decl = m.decls.get(name);
   if (decl) return declValue(decl, m);
-  const ns = m.namespaces.get(name);
-  if (ns) return { k: "module", name, scope: ns };
+  // `import attention` brings the layer `attention` and the namespace `attention`;
+  // the layer wins as a value, the namespace in `attention.luong` (see Member).
   const found = m.imports.filter((i) => i.decls.has(name));
   if (found.length > 0) return declValue(found[0]!.decls.get(name)!, found[0]!);
+  const ns = m.namespaces.get(name);
+  if (ns) return { k: "module", name, scope: ns };
   if (m.prelude?.decls.has(name)) return declValue(m.prelude.decls.get(name)!, m.prelude);
   if (name === "prim") return { k: "module", name: "prim", scope: m };
   const b = builtins.get(name);
@@ -687,16 +702,38 @@ function labelOf(ctx: Ctx, scope: Scope, e: Labeled): string {
 
 /** Fills `{name}` and `{a.b}` holes of a string from the scope. */
 function fillTemplate(ctx: Ctx, scope: Scope, text: string, span: Span): string {
-  return text.replace(
-    /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}/g,
-    (_, path: string) => {
-      const [head, ...rest] = path.split(".");
-      let v = resolve(ctx, scope, head!);
-      if (v === undefined) unknownName(ctx, scope, head!, span);
-      for (const r of rest) v = member(ctx, v!, r, span, span);
-      return show(v!);
-    },
+  return text.replace(/\{([^{}]+)\}/g, (_, hole: string) =>
+    show(evalExpr(ctx, scope, holeExpr(ctx, hole, span))),
   );
+}
+
+const holeCache = new Map<string, Expr | string>();
+
+/** Parses a template hole `{layers * dirs}` as an expression; its spans become the string's. */
+function holeExpr(ctx: Ctx, hole: string, span: Span): Expr {
+  let parsed = holeCache.get(hole);
+  if (parsed === undefined) {
+    const { module, diagnostics } = parse(`let hole = ${hole}`, span.file);
+    const decl = module.decls[0];
+    parsed =
+      diagnostics.length === 0 && decl?.kind === "Let"
+        ? decl.value
+        : (diagnostics[0]?.message ?? "not an expression");
+    holeCache.set(hole, parsed);
+  }
+  if (typeof parsed === "string")
+    raise(ctx, "NN1001", `in the template hole {${hole}}: ${parsed}`, span);
+  return withSpan(parsed, span);
+}
+
+/** A copy of an AST with every span replaced, so errors inside a template hole point at the string. */
+function withSpan<T>(node: T, span: Span): T {
+  if (Array.isArray(node)) return node.map((n) => withSpan(n, span)) as T;
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node))
+    out[k] = k === "span" || k.endsWith("Span") ? span : withSpan(v, span);
+  return out as T;
 }
 
 /** Runs a block: lets, params, checks; the last expression or `return` is its value. */

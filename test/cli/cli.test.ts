@@ -147,6 +147,41 @@ describe("nnc run", () => {
     }
   });
 
+  it("runs the recurrent examples: the design card's classifier and the translator", async () => {
+    const c = await cli(
+      "run",
+      "examples/classify.nn",
+      "--input",
+      "tokens=seeded:2x24:tokens=1000",
+      "--json",
+      ...cpu,
+    );
+    expect(c.code, c.err).toBe(0);
+    const probs: number[] = JSON.parse(c.out).outputs.output.data;
+    expect(probs).toHaveLength(8);
+    expect(probs.slice(0, 4).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const t = await cli(
+      "run",
+      "examples/translate.nn",
+      "--arg",
+      "src_vocab=100",
+      "--arg",
+      "tgt_vocab=120",
+      "--arg",
+      "hidden=64",
+      "--input",
+      "src_tokens=seeded:2x6:tokens=100",
+      "--input",
+      "tgt_tokens=seeded:2x4:tokens=120",
+      "--json",
+      ...cpu,
+    );
+    expect(t.code, t.err).toBe(0);
+    const out = JSON.parse(t.out).outputs;
+    expect(out.log_probs.shape).toEqual([2, 4, 120]);
+    expect(out.align.shape).toEqual([2, 4, 6]);
+  });
+
   it("seeds an input left out, and says so on stderr", async () => {
     const r = await cli("run", "examples/lenet5.nn", ...cpu);
     expect(r.code).toBe(0);

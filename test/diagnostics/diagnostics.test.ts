@@ -100,7 +100,7 @@ const cases: Case[] = [
   {
     name: "unknown module",
     source: "import resnett\nmodel m()(x: f32[1]) { x }",
-    expect: ["1:1 NN2002 no stdlib module `resnett`"],
+    expect: ["1:1 NN2002 no stdlib module `resnett`; did you mean `resnet`?"],
   },
   {
     name: "missing file",
@@ -302,6 +302,33 @@ const cases: Case[] = [
     source:
       "def head(n: int)(x) { x @ zeros([3, n]) }\nmodel m()(x: f32[1, 4]) {\n  x -> head(2)\n}",
     expect: ["1:23 NN4002 matmul: inner dimensions differ: f32[1, 4] @ f32[3, 2]"],
+  },
+  {
+    name: "lstm on a rank-2 input",
+    source: "import rnn\nmodel m()(x: f32[2, 16]) {\n  x -> lstm(32)\n}",
+    expect: ["3:8 NN4005 lstm expects [batch, time, features] (batch_first), got f32[2, 16]"],
+  },
+  {
+    name: "lstm h0 of the wrong shape",
+    source:
+      "import rnn\nmodel m()(x: f32[2, 7, 16], h: f32[2, 2, 32], c: f32[1, 2, 32]) {\n  lstm(32)(x, h0=h, c0=c)\n}",
+    expect: [
+      "3:3 NN4005 h0 must be [layers * directions, batch, hidden] = [1, 2, 32], got f32[2, 2, 32]",
+    ],
+  },
+  {
+    name: "attention memory of another width",
+    source:
+      "import attention\nmodel m()(q: f32[2, 7, 32], enc: f32[2, 9, 16]) {\n  q -> attention(general, memory=enc)\n}",
+    expect: ["3:8 NN4005 luong attention: the query has width 32 but the memory has width 16"],
+  },
+  {
+    name: "local attention window too large",
+    source:
+      "import rnn\nimport attention\nmodel m()(x: f32[2, 9, 16]) {\n  x -> lstm(32) -> attention(local_p, D=10)\n}",
+    expect: [
+      "4:20 NN4005 local attention: the window D=10 is too large for a sequence of 9 positions (needs 2D + 1 <= S)",
+    ],
   },
 ];
 
