@@ -262,7 +262,14 @@ export class ExpressionParser extends EmbeddedActionsParser {
     if (label.tokenType === StringLiteral) {
       // `"denselayer{i}": ...`: a template label, filled when elaborated.
       const text = stringLit(label, this.file).value;
-      return { kind: "Labeled", label: text, template: true, labelSpan, expr, span: this.span(label) };
+      return {
+        kind: "Labeled",
+        label: text,
+        template: true,
+        labelSpan,
+        expr,
+        span: this.span(label),
+      };
     }
     return { kind: "Labeled", label: label.image, labelSpan, expr, span: this.span(label) };
   }

@@ -91,6 +91,21 @@ export const nnCases: Case[] = [
   { fixture: "lenet5", source: "examples/lenet5.nn" },
 ];
 
+/**
+ * The CNN families of the stdlib (lenet, resnet, mobilenet, unet) against their
+ * whole-model fixtures, each built exactly as the fixture's `torch_module`.
+ */
+export const cnnCases: Case[] = [
+  { fixture: "lenet5", source: "lenet:lenet5" },
+  { fixture: "resnet18", source: "resnet:resnet18", args: ["classes=10"] },
+  { fixture: "mobilenet_v2", source: "mobilenet:mobilenet_v2", args: ["classes=10"] },
+  {
+    fixture: "unet",
+    source: "unet:unet",
+    args: ["in_channels=1", "classes=2", "base=8", "depth=2"],
+  },
+];
+
 export interface JsonOut {
   outputs: Record<string, { shape: number[]; dtype: string; data: number[] }>;
   backend: string;

@@ -277,11 +277,18 @@ function evalPipeline(ctx: Ctx, scope: Scope, stages: Expr[], span: Span): Value
     return sequenceOf(items, labels, span);
   }
   let cur: Value = first;
+  // `x -> f` is f(x): a single stage adds no level; two or more are numbered like nn.Sequential.
+  const numbered = stages.length > 2;
   stages.slice(1).forEach((s, i) => {
     const stage = evalExpr(ctx, scope, s);
     const label =
       s.kind === "Labeled" ? labelOf(ctx, scope, s) : stage.k === "callable" ? stage.label : null;
-    const segment = label !== null ? { name: label, auto: false } : { name: String(i), auto: true };
+    const segment =
+      label !== null
+        ? { name: label, auto: false }
+        : numbered
+          ? { name: String(i), auto: true }
+          : null;
     cur = applyStage(ctx, stage, cur, segment, s.kind === "Labeled" ? s.expr.span : s.span);
   });
   return cur;

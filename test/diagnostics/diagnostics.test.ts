@@ -131,8 +131,14 @@ const cases: Case[] = [
   {
     name: "unlabelled collision",
     source:
-      "model m()(x: f32[1, 4]) {\n  let a = x -> linear(3)\n  let b = x -> linear(3)\n  a + b\n}",
+      "model m()(x: f32[1, 4]) {\n  let a = x -> linear(3) -> relu\n  let b = x -> linear(3) -> relu\n  a + b\n}",
     expect: ["3:16 NN2009 parameter `0.weight` is declared twice"],
+  },
+  {
+    name: "two single-stage pipelines share a level",
+    source:
+      "model m()(x: f32[1, 4]) {\n  let a = x -> linear(3)\n  let b = x -> linear(3)\n  a + b\n}",
+    expect: ["3:16 NN2008 parameter `weight` is declared twice"],
   },
   {
     name: "self outside layer",

@@ -49,6 +49,7 @@ describe("the op registry", () => {
     broadcast: "injective",
     gather: "injective",
     iota: "injective",
+    scan: "opaque",
   };
 
   it("holds exactly the primitive op set with its fusion categories", () => {
