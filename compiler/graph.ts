@@ -52,6 +52,8 @@ export interface GraphParam {
   init: InitRule;
   type: TensorType;
   span?: Span;
+  /** Computed from other params by `prep` when weights are bound; never loaded or saved. */
+  derived?: boolean;
 }
 
 export interface GraphInput {
@@ -70,4 +72,11 @@ export interface Graph {
   inputs: GraphInput[];
   params: GraphParam[];
   outputs: GraphOutput[];
+  /**
+   * Set by the optimizer: the parameter-only work folded out of the graph (batchnorm
+   * into conv weights, transposed weights, ...). Its params are the model's own; each
+   * output is the value of a `derived` param of this graph, computed once when the
+   * weights are bound.
+   */
+  prep?: Graph;
 }
