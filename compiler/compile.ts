@@ -14,7 +14,13 @@ import {
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph.js";
+import { lowerGraph } from "./kernels/lower.js";
+import type { ExecutablePlan } from "./kernels/plan.js";
+import { printKernels } from "./kernels/print.js";
+import { emitPlan } from "./kernels/wgsl.js";
 import { getOp } from "./ops/index.js";
+import { type OptimizeOptions, optimize } from "./passes/index.js";
+import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
 import { printGraph } from "./print-graph.js";
 import { type Backend, loadWeights, type RunOptions, type RunResult, runOnBackend } from "./run.js";
@@ -35,10 +41,12 @@ export interface CompileOptions {
   stdlibDir?: string;
   /** Receives every source text read, so a caller can print diagnostics even when compile throws. */
   sources?: SourceMap;
+  /** The optimizer: on by default; `{level: 0}` is -O0, `disable` names passes to skip. */
+  optimize?: OptimizeOptions;
 }
 
-export type Stage = "ast" | "graph";
-export const stages: readonly Stage[] = ["ast", "graph"];
+export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
+export const stages: readonly Stage[] = ["ast", "graph", "opt", "kernels", "wgsl"];
 
 export interface SummaryRow {
   path: string;
@@ -88,6 +96,8 @@ export class CompiledModel {
   readonly loader: Loader;
   readonly entryName: string;
   private readonly cache = new Map<string, Elaborated>();
+  private readonly plans = new Map<string, ExecutablePlan>();
+  private readonly optimizedGraphs = new Map<string, Graph>();
 
   constructor(
     source: Source,
@@ -135,31 +145,76 @@ export class CompiledModel {
     return this.elaborate().graph;
   }
 
-  /** Runs the entry on these inputs (compiled for their shapes). */
+  /** The graph after the optimizer (the elaborated graph at -O0), cached per shape. */
+  optimized(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): Graph {
+    const key = JSON.stringify(Object.entries(inputs).sort());
+    const hit = this.optimizedGraphs.get(key);
+    if (hit) return hit;
+    const raw = this.elaborate(inputs).graph;
+    const graph = wrapInternal(() => optimize(raw, this.options.optimize).graph);
+    this.optimizedGraphs.set(key, graph);
+    return graph;
+  }
+
+  /** Runs the entry on these inputs (compiled for their shapes). The API's default backend is the CPU. */
   async run(inputs: Map<string, Tensor>, options: RunOptions = {}): Promise<RunResult> {
-    const graph = this.elaborate(shapesOf(inputs)).graph;
+    const shapes = shapesOf(inputs);
+    const graph = this.optimized(shapes);
     const backend: Backend = options.backend ?? "cpu";
-    const params = loadWeights(graph, options.weights ?? "seeded");
-    const outputs = await runOnBackend(graph, inputs, params, backend);
+    const params = withDerived(graph, loadWeights(graph, options.weights ?? "seeded"));
+    const outputs = await runOnBackend(graph, inputs, params, backend, () => this.plan(shapes));
     return { outputs, backend };
   }
 
+  /** The executable plan (WGSL kernels, buffers, dispatches) for these input shapes, cached per shape. */
+  plan(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): ExecutablePlan {
+    const key = JSON.stringify(Object.entries(inputs).sort());
+    const hit = this.plans.get(key);
+    if (hit) return hit;
+    const graph = this.optimized(inputs);
+    const plan = wrapInternal(() => emitPlan(lowerGraph(graph)));
+    this.plans.set(key, plan);
+    return plan;
+  }
+
   inspect(stage: Stage, inputs?: Record<string, InputSpec>): string {
-    if (stage === "ast") return printAst(this.module.ast!);
-    return printGraph(this.elaborate(inputs).graph);
+    switch (stage) {
+      case "ast":
+        return printAst(this.module.ast!);
+      case "graph":
+        return printGraph(this.elaborate(inputs).graph);
+      case "opt": {
+        const g = this.optimized(inputs);
+        const prep = g.prep
+          ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
+          : "";
+        return `${printGraph(g)}${prep}`;
+      }
+      case "kernels": {
+        const graph = this.optimized(inputs);
+        return wrapInternal(() => printKernels(lowerGraph(graph)));
+      }
+      case "wgsl":
+        return this.plan(inputs)
+          .kernels.map((k) => k.wgsl)
+          .join("\n");
+    }
   }
 
   summary(inputs?: Record<string, InputSpec>, depth = 1): Summary {
     const e = this.elaborate(inputs);
     const g = e.graph;
-    const rows = e.layers
-      .filter((l) => l.depth === depth)
-      .map((l) => ({
-        path: l.path || "-",
-        layer: l.layer,
-        output: l.output ? formatType(l.output) : "-",
-        params: l.params,
-      }));
+    // Layers written in .nn at this depth; a layer entry with none (nn:conv) shows its primitive nodes.
+    const layers = e.layers.filter((l) => l.depth === depth && l.output !== null && !l.primitive);
+    const primitives = g.nodes
+      .filter((n) => !["input", "param", "const"].includes(n.op))
+      .map((n) => ({ path: n.scope ?? "", layer: n.op, output: n.type, params: 0 }));
+    const rows = (layers.length > 0 ? layers : primitives).map((l) => ({
+      path: l.path || "-",
+      layer: l.layer,
+      output: l.output ? formatType(l.output) : "-",
+      params: l.params,
+    }));
     let flops = 0;
     for (const n of g.nodes) {
       const op = getOp(n.op);

@@ -1,6 +1,7 @@
 // The public API of nnc.
 
 export type { Tensor } from "../runtime/tensor.js";
+export { closeGpu } from "../runtime/webgpu/device.js";
 export {
   CompiledModel,
   type CompileOptions,
@@ -19,5 +20,6 @@ export {
   SourceMap,
 } from "./diagnostics.js";
 export type { Graph, GraphNode, GraphParam } from "./graph.js";
+export { type OptimizeOptions, optimize, passNames } from "./passes/index.js";
 export { type Backend, backends, type RunOptions, type RunResult, type Weights } from "./run.js";
 export type { DType, TensorType } from "./types.js";

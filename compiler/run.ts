@@ -1,19 +1,29 @@
 // Running a compiled model: bind inputs and weights by name, pick a backend,
 // return the outputs. Every check happens before anything runs, so a bad
-// weight file or a mis-shaped input is an error naming the tensor.
+// weight file or a mis-shaped input is an error naming the tensor. The CPU
+// backend interprets the Graph IR; WebGPU runs the ExecutablePlan the WGSL
+// code generator makes of it.
 
 import { runGraph } from "../runtime/cpu/interpreter.js";
 import type { Tensor } from "../runtime/tensor.js";
+import { GpuPlan } from "../runtime/webgpu/execute.js";
 import { bindWeights } from "../runtime/weights/bind.js";
 import { readSafetensors } from "../runtime/weights/safetensors.js";
 import { seededParams } from "../runtime/weights/seeded.js";
 import { diagnostic, didYouMean, NncError } from "./diagnostics.js";
 import type { Graph } from "./graph.js";
+import { lowerGraph } from "./kernels/lower.js";
+import type { ExecutablePlan } from "./kernels/plan.js";
+import { emitPlan } from "./kernels/wgsl.js";
 import { OpError } from "./ops/op.js";
+import { loadedParams } from "./passes/prep.js";
 import { formatType, sameShape } from "./types.js";
 
-export type Backend = "cpu";
-export const backends: readonly Backend[] = ["cpu"];
+export type Backend = "cpu" | "webgpu";
+export const backends: readonly Backend[] = ["webgpu", "cpu"];
+
+/** The graph's executable plan (compiler/kernels: lowering + WGSL), made only when WebGPU runs. */
+export type PlanSource = () => ExecutablePlan;
 
 /** `seeded` (SPEC.md's initializer), a .safetensors path, or tensors by state_dict name. */
 export type Weights = "seeded" | { file: string } | Map<string, Tensor>;
@@ -28,10 +38,12 @@ export interface RunResult {
   backend: Backend;
 }
 
+/** The graph's own params (its state_dict) from seeds, a file or a map; derived params come from `prep` later. */
 export function loadWeights(graph: Graph, weights: Weights): Map<string, Tensor> {
-  if (weights === "seeded") return seededParams(graph.params);
-  if (weights instanceof Map) return bindWeights(graph.params, weights, "the given weights");
-  return bindWeights(graph.params, readSafetensors(weights.file), weights.file);
+  const params = loadedParams(graph);
+  if (weights === "seeded") return seededParams(params);
+  if (weights instanceof Map) return bindWeights(params, weights, "the given weights");
+  return bindWeights(params, readSafetensors(weights.file), weights.file);
 }
 
 /** Checks that the inputs are exactly the graph's, by name, dtype and shape. */
@@ -65,6 +77,7 @@ export async function runOnBackend(
   inputs: Map<string, Tensor>,
   params: Map<string, Tensor>,
   backend: Backend,
+  plan?: PlanSource,
 ): Promise<Map<string, Tensor>> {
   checkInputs(graph, inputs);
   switch (backend) {
@@ -78,5 +91,49 @@ export async function runOnBackend(
           );
         throw e;
       }
+    case "webgpu": {
+      const gpuPlan = await gpuPlanFor(graph, plan);
+      if (uploaded.get(gpuPlan) !== params) {
+        gpuPlan.uploadParams(params);
+        uploaded.set(gpuPlan, params);
+      }
+      return gpuPlan.run(inputs);
+    }
   }
+}
+
+/** Built plans by graph (CompiledModel caches graphs per input shape), so a second run reuses one. */
+const gpuPlans = new WeakMap<Graph, Promise<GpuPlan>>();
+/** The weights each plan holds, by identity: uploaded again only when they change. */
+const uploaded = new WeakMap<GpuPlan, Map<string, Tensor>>();
+
+async function gpuPlanFor(graph: Graph, plan: PlanSource | undefined): Promise<GpuPlan> {
+  const hit = gpuPlans.get(graph);
+  if (hit) {
+    const p = await hit.catch(() => undefined);
+    if (p && p.gpu.lost === undefined) return p;
+    p?.dispose();
+  }
+  let executable: ExecutablePlan;
+  try {
+    // CompiledModel passes its cached plan(); a bare graph is lowered here.
+    executable = plan ? plan() : emitPlan(lowerGraph(graph));
+  } catch (e) {
+    // Led by NN7002, so a caller that chose WebGPU by default can fall back to the CPU.
+    const why =
+      e instanceof NncError
+        ? e.diagnostics
+        : e instanceof OpError
+          ? [diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {})]
+          : undefined;
+    if (!why) throw e;
+    throw new NncError([
+      diagnostic("NN7002", "the WGSL code generator cannot compile this model for WebGPU"),
+      ...why,
+    ]);
+  }
+  const made = GpuPlan.create(executable);
+  gpuPlans.set(graph, made);
+  made.catch(() => gpuPlans.delete(graph));
+  return made;
 }

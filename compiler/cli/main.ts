@@ -4,10 +4,14 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Tensor } from "../../runtime/tensor.js";
+import { closeGpu, installHint } from "../../runtime/webgpu/device.js";
+import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.js";
 import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
-import { formatDiagnostics, NncError, SourceMap } from "../diagnostics.js";
+import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../diagnostics.js";
 import type { InputSpec } from "../elaborate/entry.js";
-import { type Backend, backends } from "../run.js";
+import { type OptimizeOptions, passNames } from "../passes/index.js";
+import { packageRoot } from "../paths.js";
+import { type Backend, backends, type RunResult, type Weights } from "../run.js";
 import { formatType } from "../types.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
@@ -23,7 +27,9 @@ const usage = `usage:
                  [--backend ${backends.join("|")}] [--json]
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
 
+Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}).
 SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
+--backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
 SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
 
 const options = {
@@ -36,6 +42,8 @@ const options = {
   stage: { type: "string" },
   depth: { type: "string" },
   json: { type: "boolean" },
+  opt: { type: "string", short: "O" },
+  "disable-pass": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -71,7 +79,27 @@ function resolveSource(
 function compileFrom(positional: string | undefined, v: Parsed, sources: SourceMap): CompiledModel {
   if (!positional) throw new UsageError("missing SOURCE");
   const { source, entry } = resolveSource(positional, v.entry);
-  return compile(source, { entry, args: Object.fromEntries(keyValues(v.arg, "arg")), sources });
+  return compile(source, {
+    entry,
+    args: Object.fromEntries(keyValues(v.arg, "arg")),
+    sources,
+    optimize: optimizeFrom(v),
+  });
+}
+
+/** `-O0` turns the optimizer off; `--disable-pass NAME` skips one pass. */
+function optimizeFrom(v: Parsed): OptimizeOptions {
+  if (v.opt !== undefined && v.opt !== "0" && v.opt !== "1") {
+    throw new UsageError(`-O takes 0 (no optimization) or 1 (the default), got \`${v.opt}\``);
+  }
+  for (const p of v["disable-pass"] ?? []) {
+    if (!passNames.includes(p)) {
+      throw new UsageError(
+        `--disable-pass: no pass \`${p}\`${didYouMean(p, passNames)}; passes: ${passNames.join(", ")}`,
+      );
+    }
+  }
+  return { level: v.opt === "0" ? 0 : 1, disable: v["disable-pass"] ?? [] };
 }
 
 function shapesFrom(v: Parsed): Record<string, InputSpec> {
@@ -97,16 +125,77 @@ function inspect(model: CompiledModel, v: Parsed, io: Io): void {
   io.out(model.inspect(v.stage as Stage, shapesFrom(v)));
 }
 
-async function run(model: CompiledModel, v: Parsed, io: Io): Promise<void> {
-  const backend = (v.backend ?? "cpu") as Backend;
-  if (!backends.includes(backend))
+/**
+ * The backend to run on. An explicit `--backend webgpu` without an adapter is
+ * an error (NN7002); the default falls back to the CPU with one line saying why.
+ */
+async function pickBackend(
+  v: Parsed,
+  probe: Promise<ProbeResult> | undefined,
+  io: Io,
+): Promise<{ backend: Backend; explicit: boolean }> {
+  const backend = (v.backend ?? "webgpu") as Backend;
+  const explicit = v.backend !== undefined;
+  if (backend !== "webgpu" || !probe) return { backend, explicit };
+  // The probe runs in a child so that, without an adapter, Dawn's own warnings
+  // stay there and the user sees the one line below.
+  const gpu = await probe;
+  if (gpu.ok) return { backend, explicit };
+  if (explicit)
+    throw new NncError({
+      code: "NN7002",
+      severity: "error",
+      message: `--backend webgpu: no WebGPU adapter (${gpu.detail})`,
+      hint: `${installHint}, or run with --backend cpu`,
+    });
+  io.err(
+    `nnc: no WebGPU adapter (${gpu.detail}); running on the CPU backend. ${capitalize(installHint)}`,
+  );
+  return { backend: "cpu", explicit };
+}
+
+const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+/** Runs on the chosen backend; by default a model WebGPU cannot take (NN7002) runs on the CPU. */
+async function runOn(
+  model: CompiledModel,
+  inputs: Map<string, Tensor>,
+  weights: Weights,
+  chosen: { backend: Backend; explicit: boolean },
+  io: Io,
+): Promise<RunResult> {
+  try {
+    return await model.run(inputs, { weights, backend: chosen.backend });
+  } catch (e) {
+    // NN7002 first: WebGPU cannot take this model (the plan needs more than the
+    // adapter has, or the code generator cannot compile it); nothing ran yet.
+    const unavailable = e instanceof NncError && e.diagnostics[0]?.code === "NN7002";
+    if (chosen.explicit || chosen.backend !== "webgpu" || !unavailable) throw e;
+    const reasons = e.diagnostics.length > 1 ? e.diagnostics.slice(1) : e.diagnostics;
+    const why = reasons.map((d) => `${d.code}: ${d.message}`).join("; ");
+    io.err(`nnc: the WebGPU backend cannot run this model (${why}); running on the CPU backend`);
+    return model.run(inputs, { weights, backend: "cpu" });
+  }
+}
+
+function checkBackendFlag(v: Parsed): void {
+  if (v.backend !== undefined && !(backends as readonly string[]).includes(v.backend))
     throw new UsageError(`--backend must be one of ${backends.join(", ")}, got \`${v.backend}\``);
+}
+
+async function run(
+  model: CompiledModel,
+  v: Parsed,
+  probe: Promise<ProbeResult> | undefined,
+  io: Io,
+): Promise<void> {
   const weightsText = v.weights ?? "seeded";
   if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
     throw new UsageError(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
     );
   }
+  const chosen = await pickBackend(v, probe, io);
   const specs = keyValues(v.input, "input").map(([k, s]) => [k, parseInputSpec(k, s)] as const);
   const inputs = new Map<string, Tensor>();
   for (const [k, spec] of specs) inputs.set(k, makeInput(k, spec));
@@ -129,7 +218,7 @@ async function run(model: CompiledModel, v: Parsed, io: Io): Promise<void> {
     inputs.set(gi.name, makeInput(gi.name, spec));
   }
   const weights = weightsText === "seeded" ? "seeded" : { file: weightsText };
-  const result = await model.run(inputs, { weights, backend });
+  const result = await runOn(model, inputs, weights, chosen, io);
   if (v.json) {
     const outputs = Object.fromEntries([...result.outputs].map(([k, t]) => [k, tensorJson(t)]));
     const ins = Object.fromEntries(
@@ -183,7 +272,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         inspect(compileFrom(source, v, sources), v, io);
         return 0;
       case "run":
-        await run(compileFrom(source, v, sources), v, io);
+        try {
+          checkBackendFlag(v);
+          // Probe for an adapter while the model compiles.
+          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
+          await run(compileFrom(source, v, sources), v, probe, io);
+        } finally {
+          // Destroys the device: nothing of Dawn's may keep the process alive after a run.
+          await closeGpu();
+        }
         return 0;
       default:
         throw new UsageError(`unknown command \`${command}\` (check, run, inspect)`);

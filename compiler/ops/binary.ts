@@ -4,8 +4,11 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import { type IExpr, vbinary, vcmp } from "../kernels/expr.js";
+import { broadcastIndex } from "../kernels/index-maps.js";
+import type { BinaryFn } from "../kernels/scalar.js";
 import { type DType, sameShape, type TensorType } from "../types.js";
-import { defineOp, type OpDef, OpError } from "./op.js";
+import { defineOp, type LowerOperand, type OpDef, OpError } from "./op.js";
 import {
   broadcastIndexMap,
   broadcastShapes,
@@ -43,8 +46,13 @@ export function broadcastReaders(inputs: Tensor[], shape: number[]): ((i: number
   });
 }
 
+/** Reads each operand at the broadcast of the output index. */
+export function broadcastOperands(inputs: LowerOperand[], index: IExpr[]) {
+  return inputs.map((x) => x.at(broadcastIndex(index, x.type.shape)));
+}
+
 interface BinaryRow {
-  name: string;
+  name: BinaryFn;
   dtypes: DType[];
   /** The result dtype; the operands' dtype when absent. */
   result?: DType;
@@ -81,6 +89,10 @@ function binaryOp(row: BinaryRow): OpDef {
       const [a, b] = broadcastReaders(inputs, shape);
       return tensorFrom(row.result ?? dtype, shape, (i) => row.f(a!(i), b!(i), dtype));
     },
+    lower: (inputs) => (index) => {
+      const [a, b] = broadcastOperands(inputs, index);
+      return vbinary(row.name, a!, b!);
+    },
   });
 }
 
@@ -106,6 +118,10 @@ export const cmp = defineOp({
     const [a, b] = broadcastReaders(inputs, shape);
     const test = comparisons[attrs.op];
     return tensorFrom("bool", shape, (i) => (test(a!(i), b!(i)) ? 1 : 0));
+  },
+  lower: (inputs, attrs) => (index) => {
+    const [a, b] = broadcastOperands(inputs, index);
+    return vcmp(attrs.op, a!, b!);
   },
 });
 

@@ -2,6 +2,7 @@
 // NumPy rules.
 
 import { z } from "zod";
+import { broadcastIndex } from "../kernels/index-maps.js";
 import { formatType } from "../types.js";
 import { shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -25,4 +26,8 @@ export const broadcast = defineOp({
   evaluate([x], a) {
     return gatherElements(x!, [...a.shape], broadcastIndexMap(x!.shape, a.shape));
   },
+  lower:
+    ([x]) =>
+    (index) =>
+      x!.at(broadcastIndex(index, x!.type.shape)),
 });

@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { allocData, type Tensor } from "../../runtime/tensor.js";
+import { icmp, isub, type VExpr, vselect, vtest } from "../kernels/expr.js";
 import { formatType, numel, type TensorType } from "../types.js";
 import { nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -50,5 +51,25 @@ export const concat = defineOp({
       }
     }
     return { dtype: inputs[0]!.dtype, shape, data };
+  },
+  lower(inputs, a) {
+    // Input i covers [start_i, start_i + dim_i) of the axis: a chain of selects, last input innermost.
+    const starts: number[] = [];
+    let s = 0;
+    for (const x of inputs) {
+      starts.push(s);
+      s += x.type.shape[a.axis]!;
+    }
+    return (index) => {
+      const shifted = (i: number) =>
+        inputs[i]!.at(index.map((x, d) => (d === a.axis ? isub(x, starts[i]!) : x)));
+      const parts = inputs.map((_, i) => i).filter((i) => inputs[i]!.type.shape[a.axis]! > 0);
+      let v: VExpr = shifted(parts[parts.length - 1]!);
+      for (let p = parts.length - 2; p >= 0; p--) {
+        const i = parts[p]!;
+        v = vselect(vtest(icmp("lt", index[a.axis]!, starts[parts[p + 1]!]!)), shifted(i), v);
+      }
+      return v;
+    };
   },
 });

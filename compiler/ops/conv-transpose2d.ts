@@ -5,6 +5,23 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import {
+  cand,
+  type ICond,
+  type IExpr,
+  iadd,
+  icmp,
+  idiv,
+  imod,
+  imul,
+  inBounds,
+  isub,
+  vbinary,
+  vconst,
+  vreduce,
+  vselect,
+  vtest,
+} from "../kernels/expr.js";
 import { numel, type TensorType } from "../types.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -105,6 +122,30 @@ export const convTranspose2d = defineOp({
       }
     }
     return { dtype: "f32", shape: out, data: Float32Array.from(acc) };
+  },
+  lower([x, w], a, _out, ctx) {
+    // The gather form: output (oh, ow) sums the input positions ih with
+    // ih·stride − pad + kh·dilation = oh, i.e. where oh + pad − kh·dilation
+    // divides by the stride and the quotient is inside the input.
+    const [, C, H, W] = x!.type.shape as [number, number, number, number];
+    const [, Og, KH, KW] = w!.type.shape as [number, number, number, number];
+    const Cg = C / a.groups;
+    const source = (o: IExpr, k: IExpr, axis: 0 | 1, size: number): [IExpr, ICond] => {
+      const t = isub(iadd(o, a.pad[axis]), imul(k, a.dilation[axis]));
+      const s = a.stride[axis];
+      return [idiv(t, s), cand(icmp("eq", imod(t, s), 0), inBounds(idiv(t, s), size))];
+    };
+    return ([n, o, oh, ow]) => {
+      const ci = ctx.fresh("ci", Cg);
+      const kh = ctx.fresh("kh", KH);
+      const kw = ctx.fresh("kw", KW);
+      const c = a.groups === 1 ? ci : iadd(imul(idiv(o!, Og), Cg), ci);
+      const [ih, hOk] = source(oh!, kh, 0, H);
+      const [iw, wOk] = source(ow!, kw, 1, W);
+      const xv = vselect(vtest(cand(hOk, wOk)), x!.at([n!, c, ih, iw]), vconst(0, "f32"));
+      const wv = w!.at([c, a.groups === 1 ? o! : imod(o!, Og), kh, kw]);
+      return vreduce("sum", [kh, kw, ci], vbinary("mul", xv, wv));
+    };
   },
   flops: ([x, w]) => {
     const [, og, kh, kw] = w!.shape as [number, number, number, number];

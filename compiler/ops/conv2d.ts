@@ -4,6 +4,19 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import {
+  cand,
+  iadd,
+  idiv,
+  imul,
+  inBounds,
+  isub,
+  vbinary,
+  vconst,
+  vreduce,
+  vselect,
+  vtest,
+} from "../kernels/expr.js";
 import { numel, type TensorType } from "../types.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -99,6 +112,23 @@ export const conv2d = defineOp({
       }
     }
     return { dtype: "f32", shape: out, data: y };
+  },
+  lower([x, w], a, out, ctx) {
+    // Direct convolution: a sum over (input channel of the group, kh, kw), zero padding as a bounds select.
+    const [, , H, W] = x!.type.shape as [number, number, number, number];
+    const [, Cg, KH, KW] = w!.type.shape as [number, number, number, number];
+    const Og = out.shape[1]! / a.groups;
+    return ([n, o, oh, ow]) => {
+      const ci = ctx.fresh("ci", Cg);
+      const kh = ctx.fresh("kh", KH);
+      const kw = ctx.fresh("kw", KW);
+      const c = a.groups === 1 ? ci : iadd(imul(idiv(o!, Og), Cg), ci);
+      const ih = iadd(isub(imul(oh!, a.stride[0]), a.pad[0]), imul(kh, a.dilation[0]));
+      const iw = iadd(isub(imul(ow!, a.stride[1]), a.pad[1]), imul(kw, a.dilation[1]));
+      const inside = vtest(cand(inBounds(ih, H), inBounds(iw, W)));
+      const xv = vselect(inside, x!.at([n!, c, ih, iw]), vconst(0, "f32"));
+      return vreduce("sum", [kh, kw, ci], vbinary("mul", xv, w!.at([o!, ci, kh, kw])));
+    };
   },
   flops: ([, w], out) => {
     const [, cg, kh, kw] = w!.shape as [number, number, number, number];

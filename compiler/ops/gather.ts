@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import { imax, imin, ivalue } from "../kernels/expr.js";
 import { formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -56,5 +57,16 @@ export const gather = defineOp({
       }
     }
     return gatherElements(data!, shape, map);
+  },
+  lower([data, indices], a) {
+    // A load whose index is another load's value. A kernel cannot report an
+    // out-of-range index (the CPU backend's NN7001), so it clamps to [0, dim).
+    const dim = data!.type.shape[a.axis]!;
+    const rank = indices!.type.shape.length;
+    return (index) => {
+      const position = index.slice(a.axis, a.axis + rank);
+      const i = imin(imax(ivalue(indices!.at(position)), 0), Math.max(dim - 1, 0));
+      return data!.at([...index.slice(0, a.axis), i, ...index.slice(a.axis + rank)]);
+    };
   },
 });

@@ -2,6 +2,7 @@
 // (position indices for local attention, masks built with cmp).
 
 import { z } from "zod";
+import { vindex } from "../kernels/expr.js";
 import { stridesOf } from "../types.js";
 import { nonNegInt, shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -27,4 +28,5 @@ export const iota = defineOp({
     const dim = a.shape[a.axis]!;
     return tensorFrom(a.dtype, [...a.shape], (i) => Math.floor(i / stride) % dim);
   },
+  lower: (_inputs, a) => (index) => vindex(index[a.axis]!, a.dtype),
 });

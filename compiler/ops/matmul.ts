@@ -4,6 +4,8 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import { type IExpr, vbinary, vreduce } from "../kernels/expr.js";
+import { broadcastIndex } from "../kernels/index-maps.js";
 import { formatType, numel, type TensorType } from "../types.js";
 import { defineOp, OpError } from "./op.js";
 import { broadcastIndexMap, broadcastShapes, expectDTypes } from "./shape-utils.js";
@@ -79,6 +81,23 @@ export const matmul = defineOp({
       }
     }
     return { dtype: "f32", shape: out, data: z };
+  },
+  lower([a, b], _attrs, _out, ctx) {
+    const { batch, aBatch, bBatch, k } = plan(a!.type, b!.type);
+    return (index) => {
+      const batchIndex = index.slice(0, batch.length);
+      let next = batch.length;
+      const kv = ctx.fresh("k", k);
+      const aIndex: IExpr[] =
+        a!.type.shape.length === 1
+          ? [kv]
+          : [...broadcastIndex(batchIndex, aBatch), index[next++]!, kv];
+      const bIndex: IExpr[] =
+        b!.type.shape.length === 1
+          ? [kv]
+          : [...broadcastIndex(batchIndex, bBatch), kv, index[next]!];
+      return vreduce("sum", [kv], vbinary("mul", a!.at(aIndex), b!.at(bIndex)));
+    };
   },
   flops: ([a], out) => {
     const k = a!.shape[a!.shape.length - 1]!;

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
 import type { DiagnosticCode } from "../diagnostics.js";
 import type { Graph } from "../graph.js";
+import type { IExpr, IVar, VExpr } from "../kernels/expr.js";
 import type { TensorType } from "../types.js";
 
 /**
@@ -56,7 +57,30 @@ export interface OpDef<A = Record<string, unknown>> {
   evaluate(inputs: Tensor[], attrs: A, ctx: EvalContext): Tensor;
   /** Multiply-add count ×2 (the fixtures' FLOP convention); 0 where not counted. */
   flops?(inputs: TensorType[], output: TensorType, attrs: A): number;
+  /**
+   * The Kernel IR lowering: each output element as a value expression over
+   * the operands' elements. Movement ops index their input; contractions,
+   * reductions and windows return a `reduce`. Ops without one cannot run on
+   * a kernel backend.
+   */
+  lower?(inputs: LowerOperand[], attrs: A, output: TensorType, ctx: LowerContext): ElementFn;
 }
+
+/** An operand as a kernel sees it: its type and the value expression of any of its elements. */
+export interface LowerOperand {
+  type: TensorType;
+  /** The element at `index` (one index expression per dim). */
+  at(index: IExpr[]): VExpr;
+}
+
+/** What a lowering may ask of the kernel it is lowered into. */
+export interface LowerContext {
+  /** A reduction variable over [0, extent) with a name unique in the kernel (`hint`, `hint1`, …). */
+  fresh(hint: string, extent: number): IVar;
+}
+
+/** Given an output index (one expression per output dim), the value expression of that element. */
+export type ElementFn = (index: IExpr[]) => VExpr;
 
 /** Declares an op with its attribute type inferred from the schema. */
 export function defineOp<S extends z.ZodType<Record<string, unknown>>>(

@@ -2,6 +2,8 @@
 // a slice). value may be ±inf (max-pooling style padding).
 
 import { z } from "zod";
+import { cand, ctrue, inBounds, isub, vconst, vselect, vtest } from "../kernels/expr.js";
+import { computeType } from "../kernels/index-maps.js";
 import { formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { anyNumber, nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -52,5 +54,13 @@ export const pad = defineOp({
       map[flat] = src;
     });
     return gatherElements(x!, shape, map, a.value);
+  },
+  lower([x], a) {
+    const fill = vconst(a.value, computeType(x!.type.dtype));
+    return (index) => {
+      const at = index.map((i, d) => isub(i, a.pads[d]![0]));
+      const inside = at.reduce((c, j, d) => cand(c, inBounds(j, x!.type.shape[d]!)), ctrue);
+      return vselect(vtest(inside), x!.at(at), fill);
+    };
   },
 });

@@ -1,6 +1,7 @@
 // permute: output axis i is input axis perm[i].
 
 import { z } from "zod";
+import type { IExpr } from "../kernels/expr.js";
 import { formatType, numel, stridesOf } from "../types.js";
 import { nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -34,4 +35,13 @@ export const permute = defineOp({
     });
     return gatherElements(x!, shape, map);
   },
+  lower:
+    ([x], a) =>
+    (index) => {
+      const at = new Array<IExpr>(index.length);
+      a.perm.forEach((p, i) => {
+        at[p] = index[i]!;
+      });
+      return x!.at(at);
+    },
 });

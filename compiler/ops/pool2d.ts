@@ -4,6 +4,21 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import {
+  cand,
+  iadd,
+  imax,
+  imin,
+  imul,
+  inBounds,
+  isub,
+  vbinary,
+  vconst,
+  vindex,
+  vreduce,
+  vselect,
+  vtest,
+} from "../kernels/expr.js";
 import { numel, type TensorType } from "../types.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -84,5 +99,30 @@ export const pool2d = defineOp({
       }
     }
     return { dtype: "f32", shape: out, data: y };
+  },
+  lower([x], a, _out, ctx) {
+    const [, , H, W] = x!.type.shape as [number, number, number, number];
+    const [KH, KW] = a.kernel;
+    const outside = vconst(a.kind === "max" ? Number.NEGATIVE_INFINITY : 0, "f32");
+    return ([n, c, oh, ow]) => {
+      const kh = ctx.fresh("kh", KH);
+      const kw = ctx.fresh("kw", KW);
+      const h0 = isub(imul(oh!, a.stride[0]), a.pad[0]);
+      const w0 = isub(imul(ow!, a.stride[1]), a.pad[1]);
+      const ih = iadd(h0, kh);
+      const iw = iadd(w0, kw);
+      const xv = vselect(
+        vtest(cand(inBounds(ih, H), inBounds(iw, W))),
+        x!.at([n!, c!, ih, iw]),
+        outside,
+      );
+      if (a.kind === "max") return vreduce("max", [kh, kw], xv);
+      const sum = vreduce("sum", [kh, kw], xv);
+      if (a.count_include_pad) return vbinary("div", sum, vconst(KH * KW, "f32"));
+      // the in-bounds part of the window: [max(h0, 0), min(h0 + KH, H))
+      const rows = isub(imin(iadd(h0, KH), H), imax(h0, 0));
+      const cols = isub(imin(iadd(w0, KW), W), imax(w0, 0));
+      return vbinary("div", sum, vindex(imul(rows, cols), "f32"));
+    };
   },
 });

@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import { type IExpr, type ReduceKind, vbinary, vconst, vreduce } from "../kernels/expr.js";
 import { type DType, formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { axesAttr } from "./attrs.js";
 import { defineOp, type OpDef, OpError } from "./op.js";
@@ -11,6 +12,8 @@ import { readAt, tensorFrom } from "./tensor-data.js";
 
 interface ReduceRow {
   name: string;
+  /** The Kernel IR reduction; mean is a sum divided by the count. */
+  kind: ReduceKind;
   dtypes: DType[];
   init: number;
   step: (acc: number, x: number) => number;
@@ -18,16 +21,31 @@ interface ReduceRow {
 }
 
 const rows: ReduceRow[] = [
-  { name: "reduce_sum", dtypes: ["f32", "i32"], init: 0, step: (a, x) => a + x, finish: (a) => a },
+  {
+    name: "reduce_sum",
+    kind: "sum",
+    dtypes: ["f32", "i32"],
+    init: 0,
+    step: (a, x) => a + x,
+    finish: (a) => a,
+  },
   {
     name: "reduce_max",
+    kind: "max",
     dtypes: ["f32", "i32"],
     init: Number.NEGATIVE_INFINITY,
     // NaN wins and stays, like torch.amax.
     step: (a, x) => (x > a || Number.isNaN(x) ? x : a),
     finish: (a) => a,
   },
-  { name: "reduce_mean", dtypes: ["f32"], init: 0, step: (a, x) => a + x, finish: (a, n) => a / n },
+  {
+    name: "reduce_mean",
+    kind: "sum",
+    dtypes: ["f32"],
+    init: 0,
+    step: (a, x) => a + x,
+    finish: (a, n) => a / n,
+  },
 ];
 
 const reduceAttrs = z.strictObject({ axes: axesAttr, keepdims: z.boolean().default(false) });
@@ -73,6 +91,23 @@ function reduceOp(row: ReduceRow): OpDef {
       const shape = reducedShape(x!.shape, a.axes, a.keepdims);
       return tensorFrom(x!.dtype, shape, (i) => row.finish(acc[i]!, count));
     },
+    lower:
+      ([x], a, _out, ctx) =>
+      (index) => {
+        // Kept axes read the output index in order (skipping keepdims' 1s); reduced axes get a variable each.
+        const vars = a.axes.map((axis) => ctx.fresh("r", x!.type.shape[axis]!));
+        let next = 0;
+        const at: IExpr[] = x!.type.shape.map((_, d) => {
+          const r = a.axes.indexOf(d);
+          if (r < 0) return index[next++]!;
+          if (a.keepdims) next++;
+          return vars[r]!;
+        });
+        const total = vreduce(row.kind, vars, x!.at(at));
+        if (row.name !== "reduce_mean") return total;
+        const count = a.axes.reduce((n, axis) => n * x!.type.shape[axis]!, 1);
+        return vbinary("div", total, vconst(count, "f32"));
+      },
   });
 }
 

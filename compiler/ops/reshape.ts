@@ -1,6 +1,7 @@
 // reshape: the same elements in row-major order under a new concrete shape.
 
 import { z } from "zod";
+import { delinearize, linearize } from "../kernels/index-maps.js";
 import { formatType, numel } from "../types.js";
 import { shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -27,4 +28,8 @@ export const reshape = defineOp({
     const map = Array.from({ length: numel(a.shape) }, (_, i) => i);
     return gatherElements(x!, [...a.shape], map);
   },
+  lower:
+    ([x], a) =>
+    (index) =>
+      x!.at(delinearize(linearize(index, a.shape), x!.type.shape)),
 });

@@ -3,6 +3,7 @@
 // elaborator resolves those). steps default to all ones.
 
 import { z } from "zod";
+import { iadd, imul } from "../kernels/expr.js";
 import { formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { nonNegInt, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -61,5 +62,9 @@ export const slice = defineOp({
       map[flat] = src;
     });
     return gatherElements(x!, shape, map);
+  },
+  lower([x], a) {
+    const steps = stepsOf(a, x!.type.shape.length);
+    return (index) => x!.at(index.map((i, d) => iadd(imul(i, steps[d]!), a.starts[d]!)));
   },
 });

@@ -3,6 +3,8 @@
 // attrs, which also lets constant folding run it like any other op.
 
 import { z } from "zod";
+import { icmp, type VExpr, vconst, vselect, vtest } from "../kernels/expr.js";
+import { computeType, linearize } from "../kernels/index-maps.js";
 import { numel } from "../types.js";
 import { anyNumber, dtypeAttr, shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
@@ -52,6 +54,20 @@ export const constant = defineOp({
   evaluate(_inputs, a) {
     const v = a.value;
     return tensorFrom(a.dtype, [...a.shape], v.length === 1 ? () => v[0]! : (i) => v[i]!);
+  },
+  lower(_inputs, a) {
+    // A splat is a literal; a few values become a select chain (the lowering
+    // pass gives larger constants a buffer instead).
+    const dtype = computeType(a.dtype);
+    const v = a.value;
+    if (v.length === 1) return () => vconst(v[0]!, dtype);
+    return (index) => {
+      const flat = linearize(index, a.shape);
+      let e: VExpr = vconst(v[v.length - 1]!, dtype);
+      for (let i = v.length - 2; i >= 0; i--)
+        e = vselect(vtest(icmp("eq", flat, i)), vconst(v[i]!, dtype), e);
+      return e;
+    };
   },
 });
 

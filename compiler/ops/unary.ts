@@ -4,6 +4,9 @@
 
 import { z } from "zod";
 import type { Tensor } from "../../runtime/tensor.js";
+import { vcast, vunary } from "../kernels/expr.js";
+import { computeType } from "../kernels/index-maps.js";
+import type { UnaryFn } from "../kernels/scalar.js";
 import type { DType } from "../types.js";
 import { dtypeAttr } from "./attrs.js";
 import { erf } from "./erf.js";
@@ -12,7 +15,7 @@ import { expectDTypes } from "./shape-utils.js";
 import { readAt, tensorFrom } from "./tensor-data.js";
 
 interface UnaryRow {
-  name: string;
+  name: UnaryFn;
   dtypes: DType[];
   f: (x: number) => number;
 }
@@ -57,6 +60,10 @@ function unaryOp(row: UnaryRow): OpDef {
     evaluate([x]) {
       return tensorFrom(x!.dtype, [...x!.shape], (i) => row.f(readAt(x!, i)));
     },
+    lower:
+      ([x]) =>
+      (index) =>
+        vunary(row.name, x!.at(index)),
   });
 }
 
@@ -88,5 +95,9 @@ export const cast = defineOp({
   infer: ([x], a) => ({ dtype: a.to, shape: [...x!.shape] }),
   evaluate([x], a): Tensor {
     return tensorFrom(a.to, [...x!.shape], (i) => castValue(readAt(x!, i), x!.dtype, a.to));
+  },
+  lower([x], a) {
+    const to = computeType(a.to);
+    return (index) => vcast(x!.at(index), to);
   },
 });

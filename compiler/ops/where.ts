@@ -1,8 +1,9 @@
 // where(cond, a, b): elementwise select with all three operands broadcast.
 
 import { z } from "zod";
+import { vselect } from "../kernels/expr.js";
 import { formatType } from "../types.js";
-import { broadcastReaders } from "./binary.js";
+import { broadcastOperands, broadcastReaders } from "./binary.js";
 import { defineOp, OpError } from "./op.js";
 import { broadcastShapes, expectSameDType, formatTypeList } from "./shape-utils.js";
 import { tensorFrom } from "./tensor-data.js";
@@ -30,5 +31,9 @@ export const where = defineOp({
     const shape = broadcastShapes(inputs.map((t) => t.shape))!;
     const [cond, a, b] = broadcastReaders(inputs, shape);
     return tensorFrom(inputs[1]!.dtype, shape, (i) => (cond!(i) !== 0 ? a!(i) : b!(i)));
+  },
+  lower: (inputs) => (index) => {
+    const [cond, a, b] = broadcastOperands(inputs, index);
+    return vselect(cond!, a!, b!);
   },
 });

@@ -29,8 +29,12 @@ export function foldConstants(g: Graph): Graph {
   }
   // A frontier node is parameter-only work read by the rest of the graph (or an output).
   const frontier = new Array<boolean>(n).fill(false);
-  const foldable = (id: number) =>
-    po[id] && g.nodes[id]!.op !== "param" && g.nodes[id]!.op !== "const";
+  // A reshape of a param is free as an index map: copying it into a derived param would only duplicate it.
+  const foldable = (id: number) => {
+    const node = g.nodes[id]!;
+    if (!po[id] || node.op === "param" || node.op === "const") return false;
+    return !(node.op === "reshape" && g.nodes[node.inputs[0]!]!.op === "param");
+  };
   for (const node of g.nodes) {
     if (po[node.id]) continue;
     for (const i of node.inputs) if (foldable(i)) frontier[i] = true;

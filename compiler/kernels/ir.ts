@@ -1,0 +1,256 @@
+// The Kernel IR: a scheduled program of kernels over a buffer plan. Lowering
+// (lower.ts) builds it from the Graph IR, fusion will regroup it, the WGSL
+// emitter (wgsl.ts) is its only consumer on the way to shader code and the
+// interpreter (interpret.ts) runs it on the host. Plain data: printable
+// (print.ts), JSON-serialisable and validated by the zod schema below.
+
+import { z } from "zod";
+import type { DType } from "../types.js";
+import type { IExpr, IVar, VExpr, VType } from "./expr.js";
+
+/** Where a buffer's contents come from: the same sources as the executable plan's. */
+export type KernelBufferSource =
+  | { kind: "input"; name: string }
+  | { kind: "param"; name: string }
+  | { kind: "const"; values: number[] }
+  | { kind: "computed" };
+
+export interface KernelBuffer {
+  id: number;
+  /** `input`, `conv1.weight`, `%12 conv2d`. */
+  name: string;
+  /** The logical dtype; bool is stored as u32. */
+  dtype: DType;
+  shape: number[];
+  source: KernelBufferSource;
+}
+
+export interface Binding {
+  buffer: number;
+  role: "read" | "write";
+  dtype: VType;
+  shape: number[];
+}
+
+/**
+ * How invocations cover the iteration space.
+ * - naive: one invocation per element.
+ * - tiled: the body is `epilogue(sum(a * b))`; each invocation computes a
+ *   register tile of tm × tn elements along space dims m and n (m null: a
+ *   single row), sharing each factor's loads across the tile.
+ */
+export type Schedule =
+  | { kind: "naive" }
+  | { kind: "tiled"; m: number | null; n: number; tm: number; tn: number };
+
+/** A Graph IR node a kernel computes, for inspect and error messages. */
+export interface KernelSource {
+  node: number;
+  op: string;
+  /** `file:line:col` of the node's span. */
+  at?: string;
+  /** The layer path, e.g. `layer1.0.conv1`. */
+  scope?: string;
+}
+
+export interface Kernel {
+  name: string;
+  /** The Graph IR node whose value the kernel writes (a root contraction, reduction, window or elementwise op). */
+  root: number;
+  /** Every Graph IR node evaluated inside the kernel, root last. */
+  sources: KernelSource[];
+  /** Storage bindings in @binding order; reads first, the one write last. */
+  bindings: Binding[];
+  /** The iteration space: one variable per dim. */
+  space: IVar[];
+  /** The element of the write binding each point of the space stores (usually the space itself). */
+  store: IExpr[];
+  /** The stored value; loads name bindings by index. A `reduce` inside is the root, what surrounds it the epilogue. */
+  body: VExpr;
+  schedule: Schedule;
+  workgroup: [number, number, number];
+  grid: [number, number, number];
+  /** Invocations that do work (the rest of the grid exits at once). */
+  threads: number;
+}
+
+/** Kernels in dispatch order over a buffer plan. */
+export interface KernelProgram {
+  buffers: KernelBuffer[];
+  kernels: Kernel[];
+  inputs: { name: string; buffer: number }[];
+  params: { name: string; buffer: number }[];
+  outputs: { name: string; buffer: number }[];
+}
+
+// ---------------------------------------------------------------- schema
+
+/** JSON has no ±Infinity or NaN: they travel as strings (see programToJson). */
+const num = z.union([
+  z.number(),
+  z.enum(["Infinity", "-Infinity", "NaN"]).transform((s) => Number(s)),
+]);
+const int = z.number().int();
+const vtype = z.enum(["f32", "i32", "bool"]);
+const ivarSchema = z.object({ op: z.literal("var"), name: z.string(), extent: int.nonnegative() });
+
+export const iexprSchema: z.ZodType<IExpr> = z.lazy(() =>
+  z.union([
+    z.object({ op: z.literal("const"), value: int }),
+    ivarSchema,
+    z.object({
+      op: z.enum(["add", "sub", "mul", "div", "mod", "min", "max"]),
+      a: iexprSchema,
+      b: iexprSchema,
+    }),
+    z.object({ op: z.literal("select"), cond: icondSchema, a: iexprSchema, b: iexprSchema }),
+    z.object({ op: z.literal("value"), v: vexprSchema }),
+  ]),
+) as z.ZodType<IExpr>;
+
+const icondSchema: z.ZodType<import("./expr.js").ICond> = z.lazy(() =>
+  z.union([
+    z.object({ op: z.literal("bool"), value: z.boolean() }),
+    z.object({ op: z.enum(["lt", "le", "gt", "ge", "eq", "ne"]), a: iexprSchema, b: iexprSchema }),
+    z.object({ op: z.enum(["and", "or"]), a: icondSchema, b: icondSchema }),
+  ]),
+) as z.ZodType<import("./expr.js").ICond>;
+
+export const vexprSchema: z.ZodType<VExpr> = z.lazy(() =>
+  z.union([
+    z.object({
+      op: z.literal("load"),
+      binding: int.nonnegative(),
+      index: z.array(iexprSchema),
+      dtype: vtype,
+    }),
+    z.object({ op: z.literal("const"), value: num, dtype: vtype }),
+    z.object({ op: z.literal("index"), index: iexprSchema, dtype: vtype }),
+    z.object({ op: z.literal("test"), cond: icondSchema, dtype: z.literal("bool") }),
+    z.object({
+      op: z.literal("unary"),
+      fn: z.enum([
+        "neg",
+        "abs",
+        "relu",
+        "exp",
+        "log",
+        "sqrt",
+        "rsqrt",
+        "tanh",
+        "sigmoid",
+        "erf",
+        "floor",
+        "ceil",
+        "not",
+      ]),
+      x: vexprSchema,
+      dtype: vtype,
+    }),
+    z.object({
+      op: z.literal("binary"),
+      fn: z.enum(["add", "sub", "mul", "div", "pow", "max", "min", "and", "or"]),
+      a: vexprSchema,
+      b: vexprSchema,
+      dtype: vtype,
+    }),
+    z.object({
+      op: z.literal("cmp"),
+      fn: z.enum(["eq", "ne", "lt", "le", "gt", "ge"]),
+      a: vexprSchema,
+      b: vexprSchema,
+      dtype: z.literal("bool"),
+    }),
+    z.object({
+      op: z.literal("select"),
+      cond: vexprSchema,
+      a: vexprSchema,
+      b: vexprSchema,
+      dtype: vtype,
+    }),
+    z.object({ op: z.literal("cast"), x: vexprSchema, dtype: vtype }),
+    z.object({
+      op: z.literal("reduce"),
+      kind: z.enum(["sum", "max"]),
+      vars: z.array(ivarSchema),
+      body: vexprSchema,
+      dtype: vtype,
+    }),
+  ]),
+) as z.ZodType<VExpr>;
+
+const shape = z.array(int.nonnegative());
+const triple = z.tuple([int.positive(), int.positive(), int.positive()]);
+const named = z.object({ name: z.string(), buffer: int.nonnegative() });
+
+export const kernelProgramSchema = z.object({
+  buffers: z.array(
+    z.object({
+      id: int.nonnegative(),
+      name: z.string(),
+      dtype: z.enum(["f32", "i32", "bool", "i64"]),
+      shape,
+      source: z.union([
+        z.object({ kind: z.literal("input"), name: z.string() }),
+        z.object({ kind: z.literal("param"), name: z.string() }),
+        z.object({ kind: z.literal("const"), values: z.array(num) }),
+        z.object({ kind: z.literal("computed") }),
+      ]),
+    }),
+  ),
+  kernels: z.array(
+    z.object({
+      name: z.string(),
+      root: int.nonnegative(),
+      sources: z.array(
+        z.object({
+          node: int.nonnegative(),
+          op: z.string(),
+          at: z.string().optional(),
+          scope: z.string().optional(),
+        }),
+      ),
+      bindings: z.array(
+        z.object({
+          buffer: int.nonnegative(),
+          role: z.enum(["read", "write"]),
+          dtype: vtype,
+          shape,
+        }),
+      ),
+      space: z.array(ivarSchema),
+      store: z.array(iexprSchema),
+      body: vexprSchema,
+      schedule: z.union([
+        z.object({ kind: z.literal("naive") }),
+        z.object({
+          kind: z.literal("tiled"),
+          m: int.nonnegative().nullable(),
+          n: int.nonnegative(),
+          tm: int.positive(),
+          tn: int.positive(),
+        }),
+      ]),
+      workgroup: triple,
+      grid: triple,
+      threads: int.nonnegative(),
+    }),
+  ),
+  inputs: z.array(named),
+  params: z.array(named),
+  outputs: z.array(named),
+});
+
+/** The program as JSON text, non-finite constants as strings. */
+export function programToJson(program: KernelProgram, indent?: number): string {
+  return JSON.stringify(
+    program,
+    (_key, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v),
+    indent,
+  );
+}
+
+/** Parses and validates JSON from programToJson. */
+export function programFromJson(text: string): KernelProgram {
+  return kernelProgramSchema.parse(JSON.parse(text)) as KernelProgram;
+}

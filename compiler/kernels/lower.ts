@@ -1,0 +1,266 @@
+// Graph IR → Kernel IR. A grouping (grouping.ts) says which nodes each kernel
+// evaluates; here each group becomes a kernel: its body is the root's
+// lowering with every operand either evaluated in place (inlined nodes, each
+// op's own `lower`) or loaded from the buffer of a materialised value.
+
+import { formatLocation, NncError } from "../diagnostics.js";
+import type { Graph, GraphNode } from "../graph.js";
+import { getOp } from "../ops/index.js";
+import { type LowerOperand, OpError } from "../ops/op.js";
+import { numel } from "../types.js";
+import { type IExpr, type IVar, iadd, ivar, type VExpr, vload } from "./expr.js";
+import {
+  defaultGrouping,
+  GraphIndex,
+  type Grouping,
+  isBufferSource,
+  type KernelGroup,
+  withInlined,
+} from "./grouping.js";
+import { computeType } from "./index-maps.js";
+import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
+import { chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
+import { unrollScans } from "./unroll-scan.js";
+
+export interface LowerOptions {
+  /** Storage buffers one kernel may bind (WebGPU's default maxStorageBuffersPerShaderStage is 8). */
+  maxStorageBuffers?: number;
+  /**
+   * Override the grouping (the fusion pass's hook); the default is one kernel
+   * per compute node. Groups may list only compute nodes: the movement ops
+   * and small constants they read are added.
+   */
+  grouping?: Grouping;
+  /** Register-tile contractions (default true); false gives every kernel the naive schedule. */
+  tiling?: boolean;
+}
+
+export const DEFAULT_MAX_STORAGE_BUFFERS = 8;
+
+/** Space variable names: NCHW for 4-D outputs, else i, j, … */
+function spaceNames(rank: number): string[] {
+  if (rank === 4) return ["n", "c", "h", "w"];
+  const letters = ["i", "j", "k", "l"];
+  if (rank <= letters.length) return letters.slice(0, rank);
+  return Array.from({ length: rank }, (_, d) => `i${d}`);
+}
+
+function sourceOf(node: GraphNode): KernelSource {
+  return {
+    node: node.id,
+    op: node.op,
+    ...(node.span ? { at: formatLocation(node.span) } : {}),
+    ...(node.scope ? { scope: node.scope } : {}),
+  };
+}
+
+const attrsCache = new WeakMap<GraphNode, Record<string, unknown>>();
+function attrsOf(node: GraphNode): Record<string, unknown> {
+  let a = attrsCache.get(node);
+  if (!a) {
+    a = getOp(node.op).attrs.parse(node.attrs) as Record<string, unknown>;
+    attrsCache.set(node, a);
+  }
+  return a;
+}
+
+/** Rethrows an op's lowering error as a diagnostic at the node's span. */
+function atNode<T>(node: GraphNode, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof OpError) {
+      throw new NncError({
+        code: e.code,
+        severity: "error",
+        message: `%${node.id} ${node.op}: ${e.message}`,
+        ...(node.span ? { span: node.span } : {}),
+      });
+    }
+    throw e;
+  }
+}
+
+class ProgramBuilder {
+  readonly g: GraphIndex;
+  readonly buffers: KernelBuffer[] = [];
+  /** The buffer holding each materialised node's value. */
+  readonly valueBuffer = new Map<number, number>();
+
+  constructor(readonly graph: Graph) {
+    this.g = new GraphIndex(graph);
+  }
+
+  addBuffer(node: GraphNode, name: string, source: KernelBuffer["source"]): number {
+    const id = this.buffers.length;
+    this.buffers.push({ id, name, dtype: node.type.dtype, shape: [...node.type.shape], source });
+    return id;
+  }
+
+  /** The buffer of a source node (input, param, large constant), created on first use. */
+  sourceBuffer(node: GraphNode): number {
+    const hit = this.valueBuffer.get(node.id);
+    if (hit !== undefined) return hit;
+    const name = String(node.attrs.name ?? `%${node.id} const`);
+    const source: KernelBuffer["source"] =
+      node.op === "input"
+        ? { kind: "input", name }
+        : node.op === "param"
+          ? { kind: "param", name }
+          : { kind: "const", values: constValues(node) };
+    const id = this.addBuffer(node, node.op === "const" ? `%${node.id} const` : name, source);
+    this.valueBuffer.set(node.id, id);
+    return id;
+  }
+
+  bufferOf(id: number): number {
+    const node = this.g.node(id);
+    if (node.op === "input" || node.op === "param" || node.op === "const") {
+      return this.sourceBuffer(node);
+    }
+    const b = this.valueBuffer.get(id);
+    if (b === undefined) throw new Error(`lowering: %${id} is read before a kernel writes it`);
+    return b;
+  }
+}
+
+function constValues(node: GraphNode): number[] {
+  const v = node.attrs.value as number[];
+  const n = numel(node.type.shape);
+  return v.length === n ? [...v] : new Array<number>(n).fill(v[0]!);
+}
+
+/** Builds one kernel: bindings on first use, fresh variable names, the body from the group's nodes. */
+function buildKernel(
+  p: ProgramBuilder,
+  group: KernelGroup,
+  index: number,
+  out: number,
+  tiling: boolean,
+): Kernel {
+  const g = p.g;
+  const root = g.node(group.root);
+  const inside = new Set(group.nodes);
+  const bindings: Binding[] = [];
+  const bindingOf = new Map<number, number>();
+  const used = new Set<string>();
+  const fresh = (hint: string, extent: number): IVar => {
+    let name = hint;
+    for (let i = 1; used.has(name); i++) name = `${hint}${i}`;
+    used.add(name);
+    return ivar(name, extent);
+  };
+
+  const load = (id: number, at: IExpr[]): VExpr => {
+    const node = g.node(id);
+    const buffer = p.bufferOf(id);
+    let b = bindingOf.get(buffer);
+    if (b === undefined) {
+      b = bindings.length;
+      bindingOf.set(buffer, b);
+      bindings.push({
+        buffer,
+        role: "read",
+        dtype: atNode(node, () => computeType(node.type.dtype)),
+        shape: [...node.type.shape],
+      });
+    }
+    return vload(b, at, bindings[b]!.dtype);
+  };
+
+  const valueAt = (id: number, at: IExpr[]): VExpr => {
+    const node = g.node(id);
+    if (!inside.has(id) || isBufferSource(node)) return load(id, at);
+    if (group.part !== undefined && id === group.root) return load(id, at);
+    const op = getOp(node.op);
+    if (!op.lower) {
+      throw new NncError({
+        code: "NN9001",
+        severity: "error",
+        message: `%${node.id} ${node.op} has no kernel lowering yet`,
+        ...(node.span ? { span: node.span } : {}),
+      });
+    }
+    const operands: LowerOperand[] = node.inputs.map((input) => ({
+      type: g.node(input).type,
+      at: (i) => valueAt(input, i),
+    }));
+    const element = atNode(node, () => op.lower!(operands, attrsOf(node), node.type, { fresh }));
+    return atNode(node, () => element(at));
+  };
+
+  const computed = group.part === undefined ? root : g.node(root.inputs[group.part]!);
+  const space = spaceNames(computed.type.shape.length).map((name, d) =>
+    fresh(name, computed.type.shape[d]!),
+  );
+  let store: IExpr[] = space;
+  let body: VExpr;
+  if (group.part === undefined) {
+    body = valueAt(root.id, space);
+  } else {
+    body = valueAt(computed.id, space);
+    const axis = attrsOf(root).axis as number;
+    const offset = root.inputs
+      .slice(0, group.part)
+      .reduce((s, id) => s + g.node(id).type.shape[axis]!, 0);
+    store = space.map((v, d) => (d === axis ? iadd(v, offset) : v));
+  }
+  bindings.push({
+    buffer: out,
+    role: "write",
+    dtype: atNode(root, () => computeType(root.type.dtype)),
+    shape: [...root.type.shape],
+  });
+  const schedule: Schedule = tiling ? chooseSchedule(space, body) : { kind: "naive" };
+  const threads = threadCount(space, schedule);
+  const label = group.part === undefined ? root.op : `${root.op}_part${group.part}`;
+  return {
+    name: `k${index}_${label}`,
+    root: root.id,
+    sources: group.nodes.map((id) => sourceOf(g.node(id))),
+    bindings,
+    space,
+    store,
+    body,
+    schedule,
+    workgroup: [WORKGROUP_SIZE, 1, 1],
+    grid: gridFor(threads),
+    threads,
+  };
+}
+
+/** Lowers a graph to a Kernel IR program (one kernel per compute node unless a grouping says otherwise). */
+export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelProgram {
+  const graph = unrollScans(source);
+  const maxBindings = options.maxStorageBuffers ?? DEFAULT_MAX_STORAGE_BUFFERS;
+  const grouping = options.grouping
+    ? withInlined(graph, options.grouping)
+    : defaultGrouping(graph, maxBindings);
+  const p = new ProgramBuilder(graph);
+  const inputs = graph.inputs.map((i) => ({
+    name: i.name,
+    buffer: p.sourceBuffer(p.g.node(i.node)),
+  }));
+  const kernels: Kernel[] = [];
+  const outputBuffer = new Map<number, number>();
+  for (const group of grouping.groups) {
+    const root = p.g.node(group.root);
+    const isSource = root.op === "input" || root.op === "param" || root.op === "const";
+    let out = isSource ? outputBuffer.get(root.id) : p.valueBuffer.get(root.id);
+    if (out === undefined) {
+      out = p.addBuffer(root, `%${root.id} ${root.op}`, { kind: "computed" });
+      if (isSource) outputBuffer.set(root.id, out);
+      else p.valueBuffer.set(root.id, out);
+    }
+    const kernel = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
+    if (kernel.threads > 0) kernels.push(kernel);
+  }
+  const params = graph.params
+    .filter((prm) => p.valueBuffer.has(prm.node))
+    .map((prm) => ({ name: prm.name, buffer: p.valueBuffer.get(prm.node)! }));
+  const outputs = graph.outputs.map((o) => ({
+    name: o.name,
+    buffer: outputBuffer.get(o.node) ?? p.bufferOf(o.node),
+  }));
+  return { buffers: p.buffers, kernels, inputs, params, outputs };
+}

@@ -1,0 +1,339 @@
+// Rendering Kernel IR expressions as WGSL: index expressions as i32
+// arithmetic (plain / and % where the dividend is provably non-negative,
+// floor helpers elsewhere), value expressions as WGSL expressions, with a
+// `reduce` hoisted into an accumulator loop written to the current block.
+
+import {
+  type ICond,
+  type IExpr,
+  linearTerms,
+  rangeOf,
+  reduceInit,
+  type VExpr,
+  type VType,
+} from "./expr.js";
+import { linearize } from "./index-maps.js";
+import type { Kernel } from "./ir.js";
+import { varsOf } from "./schedule.js";
+
+/** Variable name → the WGSL expression standing for it (tile instances); absent names print as themselves. */
+export type Env = ReadonlyMap<string, string>;
+
+/** Lines of statements at one indentation. */
+export interface Block {
+  lines: string[];
+  indent: string;
+}
+
+const helperSource = {
+  nnc_div: `fn nnc_div(a: i32, b: i32) -> i32 {
+  let q = a / b;
+  return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0)));
+}`,
+  nnc_mod: `fn nnc_mod(a: i32, b: i32) -> i32 {
+  let r = a % b;
+  return select(r, r + b, (r != 0) && ((r < 0) != (b < 0)));
+}`,
+  // A call keeps inf/NaN out of constant evaluation, where WGSL rejects them.
+  nnc_bits: `fn nnc_bits(b: u32) -> f32 {
+  return bitcast<f32>(b);
+}`,
+  nnc_sigmoid: `fn nnc_sigmoid(x: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-x));
+}`,
+  // Series near 0 (relative accuracy), Abramowitz–Stegun 7.1.26 beyond (|error| < 1.5e-7).
+  nnc_erf: `fn nnc_erf(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let x2 = x * x;
+    return 1.1283791671 * x * (1.0 + x2 * (-0.3333333333 + x2 * (0.1 + x2 * (-0.0238095238 + x2 * 0.0046296296))));
+  }
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  let y = 1.0 - p * exp(-a * a);
+  return select(-y, y, x >= 0.0);
+}`,
+  nnc_pow: `fn nnc_pow(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a > 0.0) { return pow(a, b); }
+  if (a == 0.0) { return select(0.0, nnc_bits(0x7f800000u), b < 0.0); }
+  if (b != floor(b)) { return nnc_bits(0x7fc00000u); }
+  let r = pow(-a, b);
+  return select(r, -r, fract(b * 0.5) != 0.0);
+}`,
+};
+
+export type Helper = keyof typeof helperSource;
+
+export function helperText(names: Iterable<Helper>): string {
+  const all = new Set(names);
+  if (all.has("nnc_pow")) all.add("nnc_bits");
+  return (Object.keys(helperSource) as Helper[])
+    .filter((h) => all.has(h))
+    .map((h) => helperSource[h])
+    .join("\n\n");
+}
+
+export function wgslType(t: VType): string {
+  return t === "bool" ? "bool" : t;
+}
+
+/** The storage element type of a binding. */
+export function storageType(t: VType): string {
+  return t === "bool" ? "u32" : t;
+}
+
+/** The shortest decimal that rounds to the same f32, as a WGSL literal. */
+function f32Literal(v: number, helpers: Set<Helper>): string {
+  const r = Math.fround(v);
+  if (!Number.isFinite(r)) {
+    helpers.add("nnc_bits");
+    if (Number.isNaN(r)) return "nnc_bits(0x7fc00000u)";
+    return r > 0 ? "nnc_bits(0x7f800000u)" : "nnc_bits(0xff800000u)";
+  }
+  if (Object.is(r, -0)) return "(-0.0f)";
+  let s = String(r);
+  for (let p = 1; p <= 9; p++) {
+    const t = r.toPrecision(p);
+    if (Math.fround(Number(t)) === r) {
+      s = t;
+      break;
+    }
+  }
+  s = s.replace("e+", "e");
+  if (!/[.e]/.test(s)) s += ".0";
+  return r < 0 ? `(${s}f)` : `${s}f`;
+}
+
+export function literal(v: number, t: VType, helpers: Set<Helper>): string {
+  if (t === "bool") return v !== 0 ? "true" : "false";
+  if (t === "i32") return v < 0 ? `i32(${v})` : `${v}i`;
+  return f32Literal(v, helpers);
+}
+
+const condSym = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" } as const;
+
+export class ExprWriter {
+  readonly helpers = new Set<Helper>();
+  /** Expressions already computed elsewhere (the tiled emitter's accumulators). */
+  readonly replaced = new Map<VExpr, string>();
+  private counter = 0;
+
+  constructor(
+    readonly kernel: Kernel,
+    /** Bindings declared as array<vec4<f32>>. */
+    readonly vec4: ReadonlySet<number> = new Set(),
+  ) {}
+
+  fresh(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  bindingName(b: number): string {
+    return this.kernel.bindings[b]!.role === "write" ? "out" : `in${b}`;
+  }
+
+  i(e: IExpr, env: Env, block?: Block): string {
+    switch (e.op) {
+      case "const":
+        return e.value < 0 ? `(${e.value})` : String(e.value);
+      case "var":
+        return env.get(e.name) ?? e.name;
+      case "value":
+        return this.v(e.v, env, block ?? { lines: [], indent: "" });
+      case "select":
+        return `select(${this.i(e.b, env, block)}, ${this.i(e.a, env, block)}, ${this.cond(e.cond, env, block)})`;
+      case "min":
+      case "max":
+        return `${e.op}(${this.i(e.a, env, block)}, ${this.i(e.b, env, block)})`;
+      case "div":
+      case "mod": {
+        const a = this.i(e.a, env, block);
+        const b = this.i(e.b, env, block);
+        const plain = rangeOf(e.a)[0] >= 0 && e.b.op === "const" && e.b.value > 0;
+        if (plain) return `(${a} ${e.op === "div" ? "/" : "%"} ${b})`;
+        const h = e.op === "div" ? "nnc_div" : "nnc_mod";
+        this.helpers.add(h);
+        return `${h}(${a}, ${b})`;
+      }
+      default: {
+        const sym = { add: "+", sub: "-", mul: "*" }[e.op];
+        return `(${this.i(e.a, env, block)} ${sym} ${this.i(e.b, env, block)})`;
+      }
+    }
+  }
+
+  cond(c: ICond, env: Env, block?: Block): string {
+    switch (c.op) {
+      case "bool":
+        return String(c.value);
+      // & and | rather than && and ||: no short-circuit branches, which cost a
+      // SIMD-across-invocations adapter (lavapipe) a masked path each.
+      case "and":
+        return `(${this.cond(c.a, env, block)} & ${this.cond(c.b, env, block)})`;
+      case "or":
+        return `(${this.cond(c.a, env, block)} | ${this.cond(c.b, env, block)})`;
+      default:
+        return `(${this.i(c.a, env, block)} ${condSym[c.op]} ${this.i(c.b, env, block)})`;
+    }
+  }
+
+  /** The flat element index of a load. */
+  flat(binding: number, index: IExpr[]): IExpr {
+    return linearize(index, this.kernel.bindings[binding]!.shape);
+  }
+
+  /** A scalar element of a binding at a flat index (WGSL text). */
+  element(binding: number, flat: string): string {
+    const name = this.bindingName(binding);
+    const b = this.kernel.bindings[binding]!;
+    const raw = this.vec4.has(binding)
+      ? `${name}[u32(${flat}) >> 2u][u32(${flat}) & 3u]`
+      : `${name}[${flat}]`;
+    return b.dtype === "bool" ? `(${raw} != 0u)` : raw;
+  }
+
+  v(e: VExpr, env: Env, block: Block): string {
+    const hit = this.replaced.get(e);
+    if (hit !== undefined) return hit;
+    switch (e.op) {
+      case "const":
+        return literal(e.value, e.dtype, this.helpers);
+      case "load":
+        return this.element(e.binding, this.i(this.flat(e.binding, e.index), env, block));
+      case "index":
+        return e.dtype === "i32"
+          ? this.i(e.index, env, block)
+          : `${wgslType(e.dtype)}(${this.i(e.index, env, block)})`;
+      case "test":
+        return this.cond(e.cond, env, block);
+      case "unary":
+        return this.unary(e.fn, this.v(e.x, env, block), e.dtype);
+      case "binary": {
+        const a = this.v(e.a, env, block);
+        const b = this.v(e.b, env, block);
+        switch (e.fn) {
+          case "add":
+            return `(${a} + ${b})`;
+          case "sub":
+            return `(${a} - ${b})`;
+          case "mul":
+            return `(${a} * ${b})`;
+          case "div":
+            return `(${a} / ${b})`;
+          case "and":
+            return `(${a} & ${b})`;
+          case "or":
+            return `(${a} | ${b})`;
+          case "pow":
+            this.helpers.add("nnc_pow");
+            return `nnc_pow(${a}, ${b})`;
+          default:
+            return `${e.fn}(${a}, ${b})`;
+        }
+      }
+      case "cmp": {
+        let a = this.v(e.a, env, block);
+        let b = this.v(e.b, env, block);
+        if (e.a.dtype === "bool" && e.fn !== "eq" && e.fn !== "ne") {
+          a = `i32(${a})`;
+          b = `i32(${b})`;
+        }
+        return `(${a} ${condSym[e.fn]} ${b})`;
+      }
+      case "select":
+        return `select(${this.v(e.b, env, block)}, ${this.v(e.a, env, block)}, ${this.v(e.cond, env, block)})`;
+      case "cast": {
+        const x = this.v(e.x, env, block);
+        if (e.dtype === "bool") return `(${x} != ${literal(0, e.x.dtype, this.helpers)})`;
+        return `${e.dtype}(${x})`;
+      }
+      case "reduce":
+        return this.reduce(e, env, block);
+    }
+  }
+
+  private unary(fn: string, x: string, t: VType): string {
+    switch (fn) {
+      case "neg":
+        return `(-${x})`;
+      case "not":
+        return `(!${x})`;
+      case "relu":
+        return t === "i32" ? `max(${x}, 0i)` : `max(${x}, 0.0f)`;
+      case "rsqrt":
+        return `inverseSqrt(${x})`;
+      // tanh(±15) is ±1 in f32; the clamp keeps exp-based implementations away from inf/inf.
+      case "tanh":
+        return `tanh(clamp(${x}, -15.0f, 15.0f))`;
+      case "sigmoid":
+        this.helpers.add("nnc_sigmoid");
+        return `nnc_sigmoid(${x})`;
+      case "erf":
+        this.helpers.add("nnc_erf");
+        return `nnc_erf(${x})`;
+      default:
+        return `${fn}(${x})`;
+    }
+  }
+
+  /** An accumulator loop over the reduce's variables; returns the accumulator's name. */
+  private reduce(e: Extract<VExpr, { op: "reduce" }>, env: Env, block: Block): string {
+    const acc = this.fresh("acc");
+    const t = wgslType(e.dtype);
+    block.lines.push(
+      `${block.indent}var ${acc}: ${t} = ${literal(reduceInit(e.kind, e.dtype), e.dtype, this.helpers)};`,
+    );
+    let indent = block.indent;
+    for (const v of e.vars) {
+      block.lines.push(
+        `${indent}for (var ${v.name}: i32 = 0; ${v.name} < ${v.extent}; ${v.name}++) {`,
+      );
+      indent += "  ";
+    }
+    const inner: Block = { lines: block.lines, indent };
+    const x = this.v(e.body, env, inner);
+    if (e.kind === "sum") {
+      block.lines.push(`${indent}${acc} += ${x};`);
+    } else {
+      const tmp = this.fresh("x");
+      block.lines.push(`${indent}let ${tmp} = ${x};`);
+      // NaN wins and stays, like torch.amax (x != x only for NaN).
+      block.lines.push(
+        `${indent}${acc} = select(${acc}, ${tmp}, ${tmp} > ${acc} || ${tmp} != ${tmp});`,
+      );
+    }
+    for (let d = e.vars.length - 1; d >= 0; d--) {
+      indent = indent.slice(2);
+      block.lines.push(`${indent}}`);
+    }
+    return acc;
+  }
+}
+
+/**
+ * Whether a flat index is `v + (terms whose coefficients are multiples of 4)`:
+ * then at v ≡ 0 (mod 4) it starts an aligned run of four elements along v.
+ */
+export function alignedAlong(flat: IExpr, v: string): boolean {
+  const { terms, c } = linearTerms(flat);
+  if (c % 4 !== 0) return false;
+  let unit = false;
+  for (const t of terms) {
+    if (t.atom.op === "var" && t.atom.name === v) {
+      if (t.coef !== 1) return false;
+      unit = true;
+    } else if (t.coef % 4 !== 0 || varsOf(t.atom).has(v)) {
+      return false;
+    }
+  }
+  return unit;
+}
+
+/** Whether a factor is an f32 load that can read four consecutive elements along `v` as one vec4. */
+export function vec4Along(w: ExprWriter, e: VExpr, v: string): boolean {
+  if (e.op !== "load" || e.dtype !== "f32") return false;
+  const b = w.kernel.bindings[e.binding]!;
+  if (b.shape.reduce((a, d) => a * d, 1) % 4 !== 0) return false;
+  return alignedAlong(w.flat(e.binding, e.index), v);
+}

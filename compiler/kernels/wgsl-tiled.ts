@@ -1,0 +1,208 @@
+// Register-tiled contractions (matmul, conv as implicit GEMM): the body is
+// epilogue(sum[k…](a * b)). One invocation computes a TM × TN tile of the
+// space (rows along dim m, columns along dim n, columns in vec4s); per step
+// of k it evaluates the factor that does not depend on n once per row and
+// the other once per column, so each load serves a whole row or column of
+// the tile. No workgroup memory: on a CPU adapter (lavapipe) barriers cost
+// more than they save. Loads go vec4 where the flat index is aligned along
+// n or along the innermost k (then k is unrolled by 4); rows and columns
+// past the edge clamp their index and skip the store.
+
+import type { VExpr } from "./expr.js";
+import type { Kernel } from "./ir.js";
+import { contractionOf, varsOf } from "./schedule.js";
+import { alignedAlong, type Env, ExprWriter, vec4Along } from "./wgsl-expr.js";
+import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
+
+const lane = ["x", "y", "z", "w"];
+
+export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
+  const s = k.schedule;
+  if (s.kind !== "tiled") throw new Error(`${k.name}: not a tiled schedule`);
+  const r = contractionOf(k.body);
+  if (r === undefined || r.body.op !== "binary")
+    throw new Error(`${k.name}: no contraction to tile`);
+  const mVar = s.m === null ? undefined : k.space[s.m]!;
+  const nVar = k.space[s.n]!;
+  const [A, B] = [r.body.a, r.body.b];
+  const [R, C] = varsOf(A).has(nVar.name) ? [B, A] : [A, B];
+  const rPerI = mVar !== undefined && varsOf(R).has(mVar.name);
+  const cPerI = mVar !== undefined && varsOf(C).has(mVar.name);
+  const cDepN = varsOf(C).has(nVar.name);
+  const kv = r.vars[r.vars.length - 1]!;
+  const M = mVar?.extent ?? 1;
+  const N = nVar.extent;
+  const TM = s.tm;
+  const TN = s.tn;
+  const groups = TN / 4;
+
+  // Vectorisation decisions, from a writer without vec4 bindings.
+  const probe = new ExprWriter(k);
+  const nVec = cDepN && N % 4 === 0 && vec4Along(probe, C, nVar.name);
+  const rK = kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
+  const cK = !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
+  const U = rK || cK ? 4 : 1;
+  const outIdx = k.bindings.length - 1;
+  const outF32 = k.bindings[outIdx]!.dtype === "f32";
+  const outVec =
+    outF32 &&
+    N % 4 === 0 &&
+    numelOf(k.bindings[outIdx]!.shape) % 4 === 0 &&
+    alignedAlong(probe.flat(outIdx, k.store), nVar.name);
+  const vec4 = new Set<number>();
+  if (rK && R.op === "load") vec4.add(R.binding);
+  if ((nVec || cK) && C.op === "load") vec4.add(C.binding);
+  if (outVec) vec4.add(outIdx);
+  const w = new ExprWriter(k, vec4);
+
+  const lines = [...invocationPrologue(k)];
+  const tileName = (d: number) =>
+    d === s.m ? `${mVar!.name}_t` : d === s.n ? `${nVar.name}_t` : k.space[d]!.name;
+  const tileExtent = (d: number) =>
+    d === s.m ? Math.ceil(M / TM) : d === s.n ? Math.ceil(N / TN) : k.space[d]!.extent;
+  lines.push(
+    ...splitIndex(
+      w,
+      k.space.map((_, d) => tileName(d)),
+      k.space.map((_, d) => tileExtent(d)),
+      k.threads,
+    ),
+  );
+  const m0 = "m0";
+  const n0 = "n0";
+  lines.push(`  let ${m0} = ${mVar ? `${mVar.name}_t * ${TM}` : "0"};`);
+  lines.push(`  let ${n0} = ${nVar.name}_t * ${TN};`);
+  const mName = (i: number) => `${mVar!.name}_${i}`;
+  const nName = (j: number) => `${nVar.name}_${j}`;
+  for (let i = 0; mVar && i < TM; i++) {
+    lines.push(
+      `  let ${mName(i)} = ${M % TM === 0 ? `${m0} + ${i}` : `min(${m0} + ${i}, ${M - 1})`};`,
+    );
+  }
+  for (let j = 0; j < TN; j++) {
+    lines.push(
+      `  let ${nName(j)} = ${N % TN === 0 ? `${n0} + ${j}` : `min(${n0} + ${j}, ${N - 1})`};`,
+    );
+  }
+  const env = (i: number, j: number | "vec", rr = 0, g = 0): Env => {
+    const e = new Map<string, string>();
+    if (mVar) e.set(mVar.name, mName(i));
+    e.set(nVar.name, j === "vec" ? `min(${n0} + ${4 * g}, ${N - 4})` : nName(j));
+    if (rr > 0) e.set(kv.name, `(${kv.name} + ${rr})`);
+    return e;
+  };
+  const rows = TM;
+  const acc = (i: number, g: number) => `acc_${i}_${g}`;
+  for (let i = 0; i < rows; i++) {
+    for (let g = 0; g < groups; g++) lines.push(`  var ${acc(i, g)} = vec4<f32>(0.0f);`);
+  }
+
+  // The reduction loops; the innermost steps by U.
+  let indent = "  ";
+  for (const v of r.vars) {
+    const step = v === kv && U > 1 ? `${v.name} += ${U}` : `${v.name}++`;
+    lines.push(`${indent}for (var ${v.name}: i32 = 0; ${v.name} < ${v.extent}; ${step}) {`);
+    indent += "  ";
+  }
+  const block = { lines, indent };
+  const scalar = (e: VExpr, en: Env) => w.v(e, en, block);
+  const vecLoad = (e: VExpr, en: Env) => {
+    if (e.op !== "load") throw new Error("vecLoad of a non-load");
+    return `${w.bindingName(e.binding)}[${w.i(w.flat(e.binding, e.index), en)} / 4]`;
+  };
+  const overR = (e: VExpr, i: number, j: number) =>
+    `vec4<f32>(${[0, 1, 2, 3].map((rr) => scalar(e, env(i, j, rr))).join(", ")})`;
+
+  // Row factor: one value (U = 1) or vec4 over the 4 unrolled k (U = 4) per row.
+  const aName = (i: number) => `a_${rPerI ? i : 0}`;
+  for (let i = 0; i < (rPerI ? rows : 1); i++) {
+    const value = U === 1 ? scalar(R, env(i, 0)) : rK ? vecLoad(R, env(i, 0)) : overR(R, i, 0);
+    lines.push(`${indent}let ${aName(i)} = ${value};`);
+  }
+  const ci = (i: number) => (cPerI ? i : 0);
+  for (let i = 0; i < (cPerI ? rows : 1); i++) {
+    if (U === 1) {
+      // Column factor: a vec4 over 4 columns per group.
+      for (let g = 0; g < groups; g++) {
+        const value = !cDepN
+          ? `vec4<f32>(${scalar(C, env(i, 0))})`
+          : nVec
+            ? vecLoad(C, env(i, "vec", 0, g))
+            : `vec4<f32>(${[0, 1, 2, 3].map((jj) => scalar(C, env(i, 4 * g + jj))).join(", ")})`;
+        lines.push(`${indent}let b_${i}_${g} = ${value};`);
+      }
+    } else if (nVec) {
+      for (let g = 0; g < groups; g++) {
+        for (let rr = 0; rr < 4; rr++) {
+          lines.push(`${indent}let b_${i}_${g}_${rr} = ${vecLoad(C, env(i, "vec", rr, g))};`);
+        }
+      }
+    } else {
+      // Per column: a vec4 over the 4 unrolled k.
+      for (let j = 0; j < (cDepN ? TN : 1); j++) {
+        const value = cK ? vecLoad(C, env(i, j)) : overR(C, i, j);
+        lines.push(`${indent}let c_${i}_${j} = ${value};`);
+      }
+    }
+  }
+  for (let i = 0; i < rows; i++) {
+    const a = aName(i);
+    for (let g = 0; g < groups; g++) {
+      const c = ci(i);
+      let update: string;
+      if (U === 1) update = `${a} * b_${c}_${g}`;
+      else if (nVec)
+        update = [0, 1, 2, 3].map((rr) => `${a}.${lane[rr]} * b_${c}_${g}_${rr}`).join(" + ");
+      else {
+        const col = (jj: number) => `c_${c}_${cDepN ? 4 * g + jj : 0}`;
+        update = `vec4<f32>(${[0, 1, 2, 3].map((jj) => `dot(${a}, ${col(jj)})`).join(", ")})`;
+      }
+      lines.push(`${indent}${acc(i, g)} += ${update};`);
+    }
+  }
+  for (let d = r.vars.length - 1; d >= 0; d--) {
+    indent = indent.slice(2);
+    lines.push(`${indent}}`);
+  }
+
+  // Epilogue and stores, element by element (vec4 stores where aligned).
+  const write = k.bindings[outIdx]!;
+  const store = (e: string) => (write.dtype === "bool" ? `select(0u, 1u, ${e})` : e);
+  for (let i = 0; i < rows; i++) {
+    for (let g = 0; g < groups; g++) {
+      const guards: string[] = [];
+      if (mVar && M % TM !== 0) guards.push(`${m0} + ${i} < ${M}`);
+      const inner: string[] = [];
+      const sub = { lines: inner, indent: "    " };
+      const element = (jj: number) => {
+        w.replaced.set(r, `${acc(i, g)}.${lane[jj]}`);
+        const value = w.v(k.body, env(i, 4 * g + jj), sub);
+        w.replaced.delete(r);
+        return value;
+      };
+      if (outVec) {
+        if (N % TN !== 0) guards.push(`${n0} + ${4 * g} < ${N}`);
+        const values = [0, 1, 2, 3].map(element);
+        const at = w.i(w.flat(outIdx, k.store), env(i, "vec", 0, g));
+        inner.push(`    out[${at} / 4] = vec4<f32>(${values.join(", ")});`);
+      } else {
+        for (let jj = 0; jj < 4; jj++) {
+          const value = element(jj);
+          const at = w.i(w.flat(outIdx, k.store), env(i, 4 * g + jj));
+          const cond = N % TN !== 0 ? `if (${n0} + ${4 * g + jj} < ${N}) ` : "";
+          inner.push(`    ${cond}{ out[${at}] = ${store(value)}; }`);
+        }
+      }
+      if (guards.length > 0) {
+        lines.push(`  if (${guards.join(" && ")}) {`, ...inner, "  }");
+      } else {
+        lines.push("  {", ...inner, "  }");
+      }
+    }
+  }
+  return { writer: w, lines };
+}
+
+function numelOf(shape: number[]): number {
+  return shape.reduce((a, d) => a * d, 1);
+}

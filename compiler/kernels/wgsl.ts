@@ -1,0 +1,171 @@
+// The WGSL emitter: Kernel IR → ExecutablePlan (plan.ts), the only path to
+// shader code. Each kernel becomes one compute shader: a flat invocation id
+// (folded over the grid's x/y/z) is split into the iteration space, the body
+// is evaluated and stored. Tiled contractions are written by wgsl-tiled.ts.
+// Device limits are checked here: storage buffers per kernel, binding sizes.
+
+import { diagnostic, NncError } from "../diagnostics.js";
+import { numel } from "../types.js";
+import type { Kernel, KernelBuffer, KernelProgram } from "./ir.js";
+import type { BufferSpec, ExecutablePlan, KernelSpec } from "./plan.js";
+import { type Block, ExprWriter, helperText, storageType } from "./wgsl-expr.js";
+import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
+import { emitTiledMain } from "./wgsl-tiled.js";
+
+export interface EmitOptions {
+  /** The largest storage binding the device allows (WebGPU's default and lavapipe's: 128 MiB). */
+  maxStorageBufferBindingSize?: number;
+  /** Storage buffers per shader stage the plan may use (WebGPU's default is 8). */
+  maxStorageBuffers?: number;
+}
+
+export const DEFAULT_MAX_BINDING_SIZE = 134217728;
+const DEFAULT_MAX_BUFFER_SIZE = 268435456;
+const DEFAULT_STORAGE_BUFFERS = 8;
+
+function formatBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${n} bytes`;
+}
+
+function emitNaiveMain(w: ExprWriter): string[] {
+  const k = w.kernel;
+  const lines = [...invocationPrologue(k)];
+  lines.push(
+    ...splitIndex(
+      w,
+      k.space.map((v) => v.name),
+      k.space.map((v) => v.extent),
+      k.threads,
+    ),
+  );
+  const block: Block = { lines, indent: "  " };
+  const env = new Map<string, string>();
+  const value = w.v(k.body, env, block);
+  const outIndex = w.i(w.flat(k.bindings.length - 1, k.store), env);
+  const write = k.bindings[k.bindings.length - 1]!;
+  lines.push(
+    `  out[${outIndex}] = ${write.dtype === "bool" ? `select(0u, 1u, ${value})` : value};`,
+  );
+  return lines;
+}
+
+function header(k: Kernel): string {
+  const from = k.sources
+    .map((s) => `%${s.node} ${s.op}${s.at ? ` @ ${s.at}` : ""}${s.scope ? ` (${s.scope})` : ""}`)
+    .join(", ");
+  return `// ${k.name}: ${from}`;
+}
+
+/** One kernel as a WGSL module with entry point `main`. */
+export function emitKernel(k: Kernel): string {
+  const tiled = k.schedule.kind === "tiled" ? emitTiledMain(k) : undefined;
+  const w = tiled?.writer ?? new ExprWriter(k);
+  const body = tiled?.lines ?? emitNaiveMain(w);
+  const decls = k.bindings.map((b, i) => {
+    const access = b.role === "read" ? "read" : "read_write";
+    const elem = w.vec4.has(i) ? "vec4<f32>" : storageType(b.dtype);
+    return `@group(0) @binding(${i}) var<storage, ${access}> ${w.bindingName(i)}: array<${elem}>;`;
+  });
+  const helpers = helperText(w.helpers);
+  const wg = k.workgroup.join(", ");
+  return [
+    header(k),
+    ...decls,
+    ...(helpers ? ["", helpers] : []),
+    "",
+    `@compute @workgroup_size(${wg})`,
+    "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+    ...body,
+    "}",
+    "",
+  ].join("\n");
+}
+
+function bufferSpec(b: KernelBuffer, maxBinding: number, program: KernelProgram): BufferSpec {
+  if (b.dtype === "i64") {
+    throw new NncError(
+      diagnostic(
+        "NN4003",
+        `${b.name} is i64[${b.shape.join(", ")}]; i64 tensors cannot live on the device`,
+      ),
+    );
+  }
+  const bytes = Math.max(4, numel(b.shape) * 4);
+  if (bytes > maxBinding) {
+    const users = program.kernels.filter((k) => k.bindings.some((x) => x.buffer === b.id));
+    const by = users.length > 0 ? ` (bound by ${users.map((k) => k.name).join(", ")})` : "";
+    throw new NncError(
+      diagnostic(
+        "NN5007",
+        `${b.name} f32[${b.shape.join(", ")}] is ${formatBytes(bytes)}, more than the largest storage binding the device allows (${formatBytes(maxBinding)})${by}`,
+        undefined,
+        {
+          hint: "compile for a smaller input shape (--shape), or a device with a larger maxStorageBufferBindingSize",
+        },
+      ),
+    );
+  }
+  return {
+    id: b.id,
+    name: b.name,
+    dtype: b.dtype === "bool" ? "u32" : b.dtype,
+    hostDtype: b.dtype,
+    shape: [...b.shape],
+    bytes,
+    source: b.source.kind === "const" ? { kind: "const", values: [...b.source.values] } : b.source,
+  };
+}
+
+function kernelSpec(k: Kernel): KernelSpec {
+  return {
+    name: k.name,
+    wgsl: emitKernel(k),
+    entryPoint: "main",
+    workgroupSize: [...k.workgroup],
+    bindings: k.bindings.map((b, i) => ({
+      binding: i,
+      access: b.role === "read" ? "read" : "read_write",
+    })),
+    nodes: k.sources.map((s) => s.node),
+    origins: k.sources.map((s) => s.at ?? ""),
+  };
+}
+
+/** Kernel IR → the plan the WebGPU runtime executes. */
+export function emitPlan(program: KernelProgram, options: EmitOptions = {}): ExecutablePlan {
+  const maxBinding = options.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_SIZE;
+  const maxBuffers = options.maxStorageBuffers ?? DEFAULT_STORAGE_BUFFERS;
+  const buffers = program.buffers.map((b) => bufferSpec(b, maxBinding, program));
+  for (const k of program.kernels) {
+    if (k.bindings.length > maxBuffers) {
+      throw new NncError(
+        diagnostic(
+          "NN5006",
+          `${k.name} binds ${k.bindings.length} storage buffers, more than the ${maxBuffers} allowed`,
+        ),
+      );
+    }
+  }
+  const kernels = program.kernels.map(kernelSpec);
+  const dispatches = program.kernels.map((k, i) => ({
+    kernel: i,
+    grid: [...k.grid] as [number, number, number],
+    buffers: k.bindings.map((b) => b.buffer),
+  }));
+  const maxBindings = Math.max(0, ...program.kernels.map((k) => k.bindings.length));
+  const maxBytes = Math.max(4, ...buffers.map((b) => b.bytes));
+  const requiredLimits: ExecutablePlan["requiredLimits"] = {};
+  if (maxBindings > DEFAULT_STORAGE_BUFFERS)
+    requiredLimits.maxStorageBuffersPerShaderStage = maxBindings;
+  if (maxBytes > DEFAULT_MAX_BINDING_SIZE) requiredLimits.maxStorageBufferBindingSize = maxBytes;
+  if (maxBytes > DEFAULT_MAX_BUFFER_SIZE) requiredLimits.maxBufferSize = maxBytes;
+  return {
+    buffers,
+    kernels,
+    dispatches,
+    inputs: program.inputs.map((x) => ({ ...x })),
+    params: program.params.map((x) => ({ ...x })),
+    outputs: program.outputs.map((x) => ({ ...x })),
+    requiredLimits,
+  };
+}

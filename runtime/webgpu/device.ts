@@ -1,0 +1,251 @@
+// The process's WebGPU device: the adapter from `navigator.gpu` (browsers) or
+// Dawn's Node bindings (npm `webgpu`), a device with exactly the limits the
+// plans need, and errors from the device turned into NncErrors. closeGpu()
+// tears it all down so a CLI process can exit.
+
+import { diagnostic, NncError } from "../../compiler/diagnostics.js";
+import { type LimitName, limitDefaults } from "./limits.js";
+
+/** What `nnc` prints when there is no adapter. */
+export const installHint =
+  "on Debian 12 without a GPU: bash scripts/install-vulkan.sh (Mesa lavapipe from bookworm-backports)";
+
+export type Limits = Partial<Record<LimitName, number>>;
+
+/** One device and what lives on it for its lifetime. */
+export class Gpu {
+  /** Pipelines by WGSL text, entry point and binding layout: identical kernels share one. */
+  readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** The reason the device was lost, once it is. */
+  lost: string | undefined;
+  /** Errors no error scope caught; the next run reports them. */
+  readonly uncaptured: string[] = [];
+  /** The kernel being created or run, for errors that arrive without one. */
+  current: string | undefined;
+  private destroyed = false;
+  /** GpuPlans alive on this device; a superseded device is destroyed when the last goes. */
+  users = 0;
+  superseded = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: string,
+    /** The limits asked for (those above the defaults). */
+    readonly requested: Limits,
+  ) {
+    device.addEventListener("uncapturederror", (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.uncaptured.push(
+        `${e.message.trim()}${this.current ? ` (while working on ${this.current})` : ""}`,
+      );
+    });
+    void device.lost.then((info) => {
+      this.lost ??= `${info.reason}: ${info.message || "no message"}`;
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws NN7003 when the device is gone or reported an error outside any scope. */
+  checkHealthy(what: string): void {
+    if (this.lost !== undefined)
+      throw new NncError(
+        diagnostic(
+          "NN7003",
+          `the WebGPU device was lost (${this.lost}) before ${what}`,
+          undefined,
+          {
+            hint: "a lost device does not come back: compile and run the model again",
+          },
+        ),
+      );
+    if (this.uncaptured.length > 0) {
+      const errs = this.uncaptured.splice(0);
+      throw new NncError(errs.map((m) => diagnostic("NN7003", `WebGPU error: ${m}`)));
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.lost ??= "the device was closed (closeGpu)";
+    this.pipelines.clear();
+    this.device.destroy();
+  }
+}
+
+interface AdapterState {
+  /** Held for the life of the process's devices: if Dawn's GPU object is collected, the process aborts. */
+  gpu: GPU;
+  adapter: GPUAdapter;
+  description: string;
+  /** An adapter hands out one device; the next one needs a fresh adapter. */
+  consumed: boolean;
+}
+
+let adapterPromise: Promise<AdapterState | string> | undefined;
+let shared: Gpu | undefined;
+const devices = new Set<Gpu>();
+
+async function findAdapter(): Promise<AdapterState | string> {
+  let gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    // Mesa complains on every call when XDG_RUNTIME_DIR is unset.
+    if (typeof process !== "undefined" && !process.env.XDG_RUNTIME_DIR)
+      process.env.XDG_RUNTIME_DIR = "/tmp";
+    try {
+      const dawn = (await import("webgpu")) as { create(flags: string[]): GPU };
+      gpu = dawn.create([]);
+    } catch (e) {
+      return `Dawn's Node bindings (npm webgpu) did not load: ${(e as Error).message.split("\n")[0]}`;
+    }
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (e) {
+    return `requestAdapter() failed: ${(e as Error).message.split("\n")[0]}`;
+  }
+  if (!adapter) return "requestAdapter() returned null: no Vulkan/Metal/D3D12 driver Dawn accepts";
+  const info = adapter.info;
+  const description =
+    [info.vendor, info.architecture, info.description].filter(Boolean).join(" / ") ||
+    "unnamed adapter";
+  return { gpu, adapter, description, consumed: false };
+}
+
+function adapterState(): Promise<AdapterState | string> {
+  adapterPromise ??= findAdapter();
+  return adapterPromise;
+}
+
+/** Whether this process can get a WebGPU adapter; `detail` is its description or why not. */
+export async function webgpuAvailable(): Promise<{ ok: boolean; detail: string }> {
+  const s = await adapterState();
+  return typeof s === "string" ? { ok: false, detail: s } : { ok: true, detail: s.description };
+}
+
+function noAdapter(why: string): NncError {
+  return new NncError(
+    diagnostic("NN7002", `no WebGPU adapter (${why})`, undefined, {
+      hint: `${installHint}, or run with --backend cpu`,
+    }),
+  );
+}
+
+/** The adapter's limits, to check a plan against before asking for a device. */
+export async function adapterLimits(): Promise<GPUSupportedLimits> {
+  const s = await adapterState();
+  if (typeof s === "string") throw noAdapter(s);
+  return s.adapter.limits;
+}
+
+function satisfies(have: Limits, want: Limits): boolean {
+  return (Object.keys(want) as LimitName[]).every(
+    (k) => (have[k] ?? limitDefaults[k]) >= (want[k] ?? 0),
+  );
+}
+
+/**
+ * The shared device, created on first use with the limits asked for. A later
+ * plan that needs more gets a new device asking for both; plans already built
+ * keep theirs until they are disposed.
+ */
+export function acquireDevice(want: Limits): Promise<Gpu> {
+  // One at a time: two plans asking at once must not each make (and then
+  // supersede) a device.
+  const next = acquiring.then(
+    () => deviceFor(want),
+    () => deviceFor(want),
+  );
+  acquiring = next;
+  return next;
+}
+
+let acquiring: Promise<unknown> = Promise.resolve();
+
+async function deviceFor(want: Limits): Promise<Gpu> {
+  if (shared && shared.lost === undefined && satisfies(shared.requested, want)) return shared;
+  const s = await adapterState();
+  if (typeof s === "string") throw noAdapter(s);
+  const requested: Limits = { ...(shared?.lost === undefined ? shared?.requested : {}) };
+  for (const [k, v] of Object.entries(want) as [LimitName, number][]) {
+    if (v > (requested[k] ?? limitDefaults[k])) requested[k] = v;
+  }
+  const over = (Object.entries(requested) as [LimitName, number][]).filter(
+    ([k, v]) => v > (s.adapter.limits[k] as number),
+  );
+  if (over.length > 0)
+    throw new NncError(
+      over.map(([k, v]) =>
+        diagnostic(
+          "NN7002",
+          `the plan needs ${k} = ${v}, but this adapter (${s.description}) allows ${s.adapter.limits[k]}`,
+        ),
+      ),
+    );
+  // An adapter that has handed out a device is "consumed" (WebGPU spec); a
+  // fresh one from the same GPU object gives the next.
+  let adapter = s.adapter;
+  if (s.consumed) {
+    const again = await s.gpu.requestAdapter({ powerPreference: "high-performance" });
+    if (!again) throw noAdapter("requestAdapter() returned null on the second request");
+    adapter = again;
+  }
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: requested as Record<string, number>,
+      label: "nnc",
+    });
+  } catch (e) {
+    throw new NncError(
+      diagnostic("NN7002", `requestDevice() failed on ${s.description}: ${(e as Error).message}`),
+    );
+  }
+  s.consumed = true;
+  const gpu = new Gpu(device, s.description, requested);
+  devices.add(gpu);
+  if (shared) {
+    shared.superseded = true;
+    if (shared.users === 0) release(shared);
+  }
+  shared = gpu;
+  return gpu;
+}
+
+/** A GpuPlan is done with its device. */
+export function releaseDevice(gpu: Gpu): void {
+  gpu.users--;
+  if (gpu.superseded && gpu.users <= 0) release(gpu);
+}
+
+function release(gpu: Gpu): void {
+  gpu.destroy();
+  devices.delete(gpu);
+}
+
+/**
+ * Destroys every device and forgets the adapter, so nothing of Dawn's keeps the
+ * process alive. Plans built before are unusable afterwards; a later
+ * acquireDevice() starts over.
+ */
+export async function closeGpu(): Promise<void> {
+  for (const g of devices) g.destroy();
+  devices.clear();
+  shared = undefined;
+  if (adapterPromise) {
+    await adapterPromise.catch(() => undefined);
+    adapterPromise = undefined;
+  }
+  // Let Dawn deliver the `lost` callbacks of the destroyed devices before the
+  // GPU object becomes collectable.
+  await new Promise((r) => setTimeout(r, 0));
+}
+
+/** Whether a device is open (for tests and the CLI). */
+export function gpuOpen(): boolean {
+  return devices.size > 0;
+}

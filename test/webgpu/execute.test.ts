@@ -1,0 +1,410 @@
+// GpuPlan on hand-written plans: round trips, kernels with known results,
+// dtype conversion on readback, and errors that name the kernel. Skipped
+// when this machine has no WebGPU adapter (see test/global-setup.ts).
+
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { NncError } from "../../compiler/diagnostics.js";
+import { type Tensor, tensorOf } from "../../runtime/tensor.js";
+import { closeGpu } from "../../runtime/webgpu/device.js";
+import { GpuPlan } from "../../runtime/webgpu/execute.js";
+import { addWgsl, buffer, compareWgsl, kernel, plan, sumWgsl } from "./plans.js";
+
+const gpu = inject("gpu");
+
+async function nncError(p: Promise<unknown>): Promise<NncError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof NncError) return e;
+    throw e;
+  }
+  throw new Error("expected an NncError");
+}
+
+const f32 = (shape: number[], v: number[]) => tensorOf("f32", shape, v);
+const ins = (o: Record<string, Tensor>) => new Map(Object.entries(o));
+
+describe.skipIf(!gpu.ok)(`GpuPlan on ${gpu.detail}`, () => {
+  afterAll(async () => {
+    await closeGpu();
+  });
+
+  it("round-trips f32, i32 and bool buffers with no kernel", async () => {
+    const p = await GpuPlan.create(
+      plan(
+        [
+          buffer(0, "x", "f32", [3], { kind: "input", name: "x" }),
+          buffer(1, "i", "i32", [2, 2], { kind: "input", name: "i" }),
+          buffer(2, "m", "bool", [5], { kind: "input", name: "m" }),
+        ],
+        [],
+        [],
+        {
+          outputs: [
+            { name: "x", buffer: 0 },
+            { name: "i", buffer: 1 },
+            { name: "m", buffer: 2 },
+          ],
+        },
+      ),
+    );
+    const out = await p.run(
+      ins({
+        x: f32([3], [1.5, -2, 3e-8]),
+        i: tensorOf("i32", [2, 2], [-7, 0, 2147483647, -2147483648]),
+        m: tensorOf("bool", [5], [1, 0, 0, 1, 1]),
+      }),
+    );
+    expect([...out.get("x")!.data]).toEqual([...Float32Array.from([1.5, -2, 3e-8])]);
+    expect(out.get("i")).toEqual(tensorOf("i32", [2, 2], [-7, 0, 2147483647, -2147483648]));
+    expect(out.get("m")).toEqual(tensorOf("bool", [5], [1, 0, 0, 1, 1]));
+    p.dispose();
+  });
+  it("runs add then a workgroup reduction, with the weight uploaded once", async () => {
+    const n = 1000;
+    const p = await GpuPlan.create(
+      plan(
+        [
+          buffer(0, "x", "f32", [n], { kind: "input", name: "x" }),
+          buffer(1, "w", "f32", [n], { kind: "param", name: "w" }),
+          buffer(2, "%2 add", "f32", [n]),
+          buffer(3, "%3 sum", "f32", []),
+        ],
+        [
+          kernel("add", addWgsl(n), ["read", "read", "read_write"]),
+          kernel("sum", sumWgsl(n), ["read", "read_write"]),
+        ],
+        [
+          { kernel: 0, grid: [Math.ceil(n / 64), 1, 1], buffers: [0, 1, 2] },
+          { kernel: 1, grid: [1, 1, 1], buffers: [2, 3] },
+        ],
+        {
+          outputs: [
+            { name: "y", buffer: 2 },
+            { name: "total", buffer: 3 },
+          ],
+        },
+      ),
+    );
+    const x = Array.from({ length: n }, (_, i) => i);
+    p.uploadParams(ins({ w: f32([n], new Array(n).fill(0.5)) }));
+    for (const scale of [1, 2]) {
+      const out = await p.run(
+        ins({
+          x: f32(
+            [n],
+            x.map((v) => v * scale),
+          ),
+        }),
+      );
+      expect(out.get("y")!.data[999]).toBe(999 * scale + 0.5);
+      expect(out.get("total")!.shape).toEqual([]);
+      expect(out.get("total")!.data[0]).toBe((scale * n * (n - 1)) / 2 + n / 2);
+    }
+    p.dispose();
+  });
+
+  it("reads back bool (u32 on the device) and i32 results", async () => {
+    const p = await GpuPlan.create(
+      plan(
+        [
+          buffer(0, "x", "f32", [4], { kind: "input", name: "x" }),
+          buffer(1, "%1 gt", "bool", [4]),
+          buffer(2, "%2 mul", "i32", [4]),
+        ],
+        [kernel("cmp", compareWgsl(4, 1), ["read", "read_write", "read_write"])],
+        [{ kernel: 0, grid: [1, 1, 1], buffers: [0, 1, 2] }],
+        {
+          outputs: [
+            { name: "gt", buffer: 1 },
+            { name: "k", buffer: 2 },
+          ],
+        },
+      ),
+    );
+    const out = await p.run(ins({ x: f32([4], [0.5, 1.5, -3, 7]) }));
+    expect(out.get("gt")).toEqual(tensorOf("bool", [4], [0, 1, 0, 1]));
+    expect(out.get("k")).toEqual(tensorOf("i32", [4], [0, 3, -9, 21]));
+    p.dispose();
+  });
+
+  it("uploads from SharedArrayBuffer-backed inputs", async () => {
+    const p = await GpuPlan.create(
+      plan([buffer(0, "x", "f32", [4], { kind: "input", name: "x" })], [], [], {
+        outputs: [{ name: "x", buffer: 0 }],
+      }),
+    );
+    const data = new Float32Array(new SharedArrayBuffer(32), 8, 4);
+    data.set([1, 2, 3, 4]);
+    const out = await p.run(ins({ x: { dtype: "f32", shape: [4], data } }));
+    expect([...out.get("x")!.data]).toEqual([1, 2, 3, 4]);
+    p.dispose();
+  });
+
+  it("shares one pipeline between kernels with the same WGSL", async () => {
+    const k = kernel("add", addWgsl(4), ["read", "read", "read_write"]);
+    const p = await GpuPlan.create(
+      plan(
+        [
+          buffer(0, "x", "f32", [4], { kind: "input", name: "x" }),
+          buffer(1, "a", "f32", [4]),
+          buffer(2, "b", "f32", [4]),
+        ],
+        [k, { ...k, name: "add_again" }],
+        [
+          { kernel: 0, grid: [1, 1, 1], buffers: [0, 0, 1] },
+          { kernel: 1, grid: [1, 1, 1], buffers: [1, 1, 2] },
+        ],
+        { outputs: [{ name: "b", buffer: 2 }] },
+      ),
+    );
+    const before = p.gpu.pipelines.size;
+    const out = await p.run(ins({ x: f32([4], [1, 2, 3, 4]) }));
+    expect([...out.get("b")!.data]).toEqual([4, 8, 12, 16]);
+    const again = await GpuPlan.create(p.plan);
+    expect(p.gpu.pipelines.size).toBe(before);
+    again.dispose();
+    p.dispose();
+  });
+
+  it("names the kernel and its source when its WGSL does not compile", async () => {
+    const bad = kernel("broken_relu", "@compute @workgroup_size(1) fn main() { let x = ; }", []);
+    const e = await nncError(
+      GpuPlan.create(
+        plan(
+          [buffer(0, "x", "f32", [1])],
+          [bad],
+          [{ kernel: 0, grid: [1, 1, 1], buffers: [] }],
+          {},
+        ),
+      ),
+    );
+    expect(e.code).toBe("NN7003");
+    expect(e.message).toMatch(
+      /kernel 0 `broken_relu` \(%7 at test\.nn:11:1\) does not compile: WGSL 1:/,
+    );
+  });
+
+  it("names the kernel when its WGSL and the plan's bindings disagree", async () => {
+    // binding 2 is read_write in the shader but declared read-only in the plan
+    const k = kernel("add", addWgsl(4), ["read", "read", "read"]);
+    const e = await nncError(
+      GpuPlan.create(
+        plan(
+          [0, 1, 2].map((i) => buffer(i, `b${i}`, "f32", [4])),
+          [k],
+          [{ kernel: 0, grid: [1, 1, 1], buffers: [0, 1, 2] }],
+          {},
+        ),
+      ),
+    );
+    expect(e.code).toBe("NN7003");
+    expect(e.message).toContain("kernel 0 `add`");
+  });
+
+  it("attributes an error found at submit to its kernel", async () => {
+    // the same buffer bound read-only and writable in one dispatch is caught when encoding
+    const k = kernel("add", addWgsl(4), ["read", "read", "read_write"]);
+    const p = await GpuPlan.create(
+      plan(
+        [buffer(0, "x", "f32", [4], { kind: "input", name: "x" }), buffer(1, "y", "f32", [4])],
+        [kernel("fine", addWgsl(4), ["read", "read", "read_write"]), { ...k, name: "aliased" }],
+        [
+          { kernel: 0, grid: [1, 1, 1], buffers: [0, 0, 1] },
+          { kernel: 1, grid: [1, 1, 1], buffers: [1, 0, 1] },
+        ],
+        { outputs: [{ name: "y", buffer: 1 }] },
+      ),
+    );
+    const e = await nncError(p.run(ins({ x: f32([4], [1, 2, 3, 4]) })));
+    expect(e.code).toBe("NN7003");
+    expect(e.message).toContain("kernel 1 `aliased`");
+    expect(e.message).toContain("dispatch 1");
+    p.dispose();
+  });
+
+  it("refuses a kernel with more storage buffers than the adapter allows", async () => {
+    const n = 40;
+    const decls = Array.from(
+      { length: n },
+      (_, i) => `@group(0) @binding(${i}) var<storage, read_write> b${i}: array<f32>;`,
+    );
+    const k = kernel(
+      "wide_concat",
+      `${decls.join("\n")}\n@compute @workgroup_size(1) fn main() {}`,
+      new Array(n).fill("read_write"),
+    );
+    const e = await nncError(
+      GpuPlan.create(
+        plan(
+          Array.from({ length: n }, (_, i) => buffer(i, `b${i}`, "f32", [1])),
+          [k],
+          [{ kernel: 0, grid: [1, 1, 1], buffers: Array.from({ length: n }, (_, i) => i) }],
+          {},
+        ),
+      ),
+    );
+    expect(e.code).toBe("NN7002");
+    expect(e.message).toMatch(
+      /kernel 0 `wide_concat` \(.*\) binds 40 storage buffers; this adapter allows \d+ per shader stage/,
+    );
+  });
+
+  it("refuses a binding larger than maxStorageBufferBindingSize before allocating it", async () => {
+    const huge = 2 ** 31; // 8 GiB of f32: past every adapter's binding limit
+    const k = kernel("add", addWgsl(4), ["read", "read", "read_write"]);
+    const e = await nncError(
+      GpuPlan.create(
+        plan(
+          [
+            buffer(0, "%0 huge", "f32", [huge]),
+            buffer(1, "b", "f32", [4]),
+            buffer(2, "c", "f32", [4]),
+          ],
+          [k],
+          [{ kernel: 0, grid: [1, 1, 1], buffers: [0, 1, 2] }],
+          {},
+        ),
+      ),
+    );
+    expect(e.code).toBe("NN7002");
+    expect(e.message).toMatch(
+      /kernel 0 `add` .* binds buffer 0 `%0 huge` \[2147483648\] \(8,589,934,592 bytes\) at @binding\(0\); this adapter allows at most [\d,]+ bytes per storage binding/,
+    );
+  });
+
+  it("refuses a grid past maxComputeWorkgroupsPerDimension", async () => {
+    const k = kernel("add", addWgsl(4), ["read", "read", "read_write"]);
+    const e = await nncError(
+      GpuPlan.create(
+        plan(
+          [0, 1, 2].map((i) => buffer(i, `b${i}`, "f32", [4])),
+          [k],
+          [{ kernel: 0, grid: [100_000_000, 1, 1], buffers: [0, 1, 2] }],
+          {},
+        ),
+      ),
+    );
+    expect(e.code).toBe("NN7002");
+    expect(e.message).toContain("grid [100000000, 1, 1]");
+    expect(e.diagnostics[0]!.hint).toContain("fold");
+  });
+
+  it("rejects a malformed plan as a code generator bug", async () => {
+    const k = kernel("add", addWgsl(4), ["read", "read", "read_write"]);
+    const e = await nncError(
+      GpuPlan.create(
+        plan([buffer(0, "x", "f32", [4])], [k], [{ kernel: 0, grid: [1, 1, 1], buffers: [0] }], {}),
+      ),
+    );
+    expect(e.code).toBe("NN9001");
+    expect(e.message).toContain("gives 1 buffers for 3 bindings");
+  });
+
+  it("checks inputs and weights against the plan", async () => {
+    const p = await GpuPlan.create(
+      plan(
+        [
+          buffer(0, "x", "f32", [2], { kind: "input", name: "x" }),
+          buffer(1, "w", "f32", [2], { kind: "param", name: "w" }),
+        ],
+        [],
+        [],
+        { outputs: [{ name: "x", buffer: 0 }] },
+      ),
+    );
+    expect(() => p.uploadParams(ins({}))).toThrow(/NN6003: missing weight `w` \(f32\[2\]\)/);
+    expect(() => p.uploadParams(ins({ w: f32([3], [1, 2, 3]) }))).toThrow(
+      /weight `w` is f32\[3\], but the plan was compiled for f32\[2\]/,
+    );
+    p.uploadParams(ins({ w: f32([2], [1, 2]) }));
+    const e = await nncError(p.run(ins({ x: tensorOf("i32", [2], [1, 2]) })));
+    expect(e.message).toContain("input `x` is i32[2], but the plan was compiled for f32[2]");
+    p.dispose();
+  });
+  it("reports a lost device as NN7003, and the next plan gets a fresh device", async () => {
+    const mk = () =>
+      GpuPlan.create(
+        plan([buffer(0, "x", "f32", [2], { kind: "input", name: "x" })], [], [], {
+          outputs: [{ name: "x", buffer: 0 }],
+        }),
+      );
+    const p = await mk();
+    p.gpu.device.destroy(); // what a driver reset or a hung kernel looks like from here
+    await p.gpu.device.lost;
+    const e = await nncError(p.run(ins({ x: f32([2], [1, 2]) })));
+    expect(e.code).toBe("NN7003");
+    expect(e.message).toMatch(
+      /the WebGPU device was lost \(destroyed: .*\) before running the plan/,
+    );
+    p.dispose();
+    const q = await mk();
+    expect(q.gpu).not.toBe(p.gpu);
+    expect([...(await q.run(ins({ x: f32([2], [5, 6]) }))).get("x")!.data]).toEqual([5, 6]);
+    q.dispose();
+  });
+  it("attributes errors to the right kernel while plans build concurrently", async () => {
+    await closeGpu(); // start from no device: the three plans also race for one
+    const good = (name: string) =>
+      plan(
+        [0, 1, 2].map((i) => buffer(i, `b${i}`, "f32", [4])),
+        [kernel(name, addWgsl(4), ["read", "read", "read_write"])],
+        [{ kernel: 0, grid: [1, 1, 1], buffers: [0, 1, 2] }],
+        {},
+      );
+    const bad = plan(
+      [buffer(0, "x", "f32", [1])],
+      [kernel("typo_kernel", "@compute @workgroup_size(1) fn main() { let y: f32 = 1u; }", [])],
+      [{ kernel: 0, grid: [1, 1, 1], buffers: [] }],
+      {},
+    );
+    const results = await Promise.allSettled([
+      GpuPlan.create(good("first")),
+      GpuPlan.create(bad),
+      GpuPlan.create(good("third")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const why = (results[1] as PromiseRejectedResult).reason as NncError;
+    expect(why.message).toContain("kernel 0 `typo_kernel`");
+    const made = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(made[0]!.gpu).toBe(made[1]!.gpu);
+    expect(made[0]!.gpu.lost).toBeUndefined();
+    for (const p of made) p.dispose();
+  });
+  it("asks for exactly the limits a plan needs, and a new device when a later plan needs more", async () => {
+    await closeGpu();
+    const small = await GpuPlan.create(
+      plan([buffer(0, "x", "f32", [1], { kind: "input", name: "x" })], [], [], {}),
+    );
+    expect(small.gpu.requested).toEqual({});
+    expect(small.gpu.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    const n = 10;
+    const decls = Array.from(
+      { length: n },
+      (_, i) => `@group(0) @binding(${i}) var<storage, read_write> b${i}: array<f32>;`,
+    );
+    const body = Array.from({ length: n }, (_, i) => `b${i}[0] = f32(${i});`).join(" ");
+    const wide = await GpuPlan.create(
+      plan(
+        Array.from({ length: n }, (_, i) => buffer(i, `b${i}`, "f32", [1])),
+        [
+          kernel(
+            "wide",
+            `${decls.join("\n")}\n@compute @workgroup_size(1) fn main() { ${body} }`,
+            new Array(n).fill("read_write"),
+          ),
+        ],
+        [{ kernel: 0, grid: [1, 1, 1], buffers: Array.from({ length: n }, (_, i) => i) }],
+        { outputs: [{ name: "last", buffer: n - 1 }] },
+      ),
+    );
+    expect(wide.gpu).not.toBe(small.gpu);
+    expect(wide.gpu.requested).toEqual({ maxStorageBuffersPerShaderStage: 10 });
+    expect([...(await wide.run(ins({}))).get("last")!.data]).toEqual([9]);
+    // the old device lives until its last plan goes
+    expect((await small.run(ins({ x: f32([1], [3]) }))).size).toBe(0);
+    small.dispose();
+    expect(small.gpu.lost).toBeDefined();
+    wide.dispose();
+  });
+});
