@@ -1,6 +1,7 @@
 // How each golden fixture is run through the CLI's JSON contract: the .nn
 // entry and arguments that build the same module PyTorch built, and a runner
-// that calls `nnc run ... --json` in process.
+// that calls `nnc run ... --json` in process. These tables are the only lists
+// of cases: the fixture suites run each on every backend at -O1 and -O0.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,9 +15,11 @@ export interface Case {
   args?: string[];
   /** Fixture input name → the entry's input name, where they differ. */
   rename?: Record<string, string>;
+  /** Set when the fixture is also reached through a second entry: names that route in test titles. */
+  via?: string;
 }
 
-const conv = (out: number, extra: string[]) => ["out=" + out, "k=3", "stride=2", "pad=1", ...extra];
+const conv = (out: number, extra: string[]) => [`out=${out}`, "k=3", "stride=2", "pad=1", ...extra];
 
 export const nnCases: Case[] = [
   { fixture: "adaptive_avgpool2d_1", source: "nn:global_avgpool" },
@@ -91,6 +94,62 @@ export const nnCases: Case[] = [
   { fixture: "lenet5", source: "examples/lenet5.nn" },
 ];
 
+/** The recurrent layers (RNN, LSTM, GRU in their layer/direction/state variants) and the highway network. */
+export const recurrentCases: Case[] = [
+  { fixture: "rnn_tanh", source: "rnn:rnn", args: ["hidden=32"] },
+  { fixture: "rnn_tanh_zero_state", source: "rnn:rnn", args: ["hidden=32"] },
+  { fixture: "lstm_1layer", source: "rnn:lstm", args: ["hidden=32"] },
+  { fixture: "lstm_1layer_zero_state", source: "rnn:lstm", args: ["hidden=32"] },
+  { fixture: "lstm_2layer", source: "rnn:lstm", args: ["hidden=32", "layers=2"] },
+  { fixture: "lstm_bidir", source: "rnn:lstm", args: ["hidden=32", "bidirectional=true"] },
+  {
+    fixture: "lstm_bidir_2layer",
+    source: "rnn:lstm",
+    args: ["hidden=32", "layers=2", "bidirectional=true"],
+  },
+  { fixture: "gru", source: "rnn:gru", args: ["hidden=32"] },
+  { fixture: "gru_zero_state", source: "rnn:gru", args: ["hidden=32"] },
+  { fixture: "gru_2layer", source: "rnn:gru", args: ["hidden=32", "layers=2"] },
+  { fixture: "highway_3layer", source: "rnn:highway", args: ["layers=3"] },
+];
+
+/**
+ * The attention variants and the seq2seq translator; the last three reach
+ * fixtures again through the one-name `attention(kind, ...)` entry.
+ */
+export const attentionCases: Case[] = [
+  { fixture: "attention_luong_dot", source: "attention:luong", args: ["score=dot"] },
+  { fixture: "attention_luong_general", source: "attention:luong", args: ["score=general"] },
+  { fixture: "attention_luong_concat", source: "attention:luong", args: ["score=concat"] },
+  { fixture: "attention_bahdanau", source: "attention:bahdanau" },
+  { fixture: "attention_local_m", source: "attention:luong_local", args: ["mode=m", "D=2", "t=4"] },
+  {
+    fixture: "attention_local_m_edge",
+    source: "attention:luong_local",
+    args: ["mode=m", "D=2", "t=1"],
+  },
+  { fixture: "attention_local_p", source: "attention:luong_local", args: ["mode=p", "D=2"] },
+  { fixture: "seq2seq", source: "seq2seq:seq2seq" },
+  {
+    fixture: "attention_luong_concat",
+    source: "attention:attention",
+    args: ["kind=concat"],
+    via: "attention(kind)",
+  },
+  {
+    fixture: "attention_local_p",
+    source: "attention:attention",
+    args: ["kind=local_p", "D=2"],
+    via: "attention(kind)",
+  },
+  {
+    fixture: "attention_local_m_edge",
+    source: "attention:attention",
+    args: ["kind=local_m", "D=2", "t=1"],
+    via: "attention(kind)",
+  },
+];
+
 /**
  * The CNN families of the stdlib (lenet, resnet, mobilenet, unet) against their
  * whole-model fixtures, each built exactly as the fixture's `torch_module`.
@@ -105,6 +164,19 @@ export const cnnCases: Case[] = [
     args: ["in_channels=1", "classes=2", "base=8", "depth=2"],
   },
 ];
+
+/** Every table by name: a fixture suite runs one or more of them. */
+export const caseTables = {
+  nn: nnCases,
+  recurrent: recurrentCases,
+  attention: attentionCases,
+  cnn: cnnCases,
+} as const;
+
+export type CaseTable = keyof typeof caseTables;
+
+/** A case's test title: the fixture name, and the entry it goes through when that is a second route. */
+export const caseTitle = (c: Case): string => (c.via ? `${c.fixture} via ${c.via}` : c.fixture);
 
 export interface JsonOut {
   outputs: Record<string, { shape: number[]; dtype: string; data: number[] }>;

@@ -70,8 +70,11 @@ function unaryOp(row: UnaryRow): OpDef {
 export const unaryOps: OpDef[] = rows.map(unaryOp);
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = {
-  i32: [-2147483648, 2147483647],
-  i64: [-(2 ** 63), 2 ** 63 - 1024], // the largest doubles inside the i64 range
+  // From f32 the saturation bounds are the extreme values representable in
+  // both types, as WGSL defines its f32 → i32 conversion: 2^31 − 1 is not an
+  // f32, so the top is 2^31 − 128.
+  i32: [-2147483648, 2147483520],
+  i64: [-(2 ** 63), 2 ** 63 - 2 ** 39], // the largest f32 inside the i64 range
 };
 
 /**

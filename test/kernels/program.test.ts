@@ -102,20 +102,20 @@ describe("fused groups", () => {
     expect(text).toContain(
       "out[n, c, h, w] = relu(sum[kh<3, kw<3, ci<3](where(h + kh >= 1 && h + kh < 8 && w + kw >= 1 && w + kw < 10, in0[n, ci, h + kh - 1, w + kw - 1], 0) * in1[c, ci, kh, kw]) + in2[c])",
     );
-    expect(program.kernels.map((k) => k.schedule.kind)).toEqual(["tiled", "tiled", "naive"]);
+    expect(program.kernels.map((k) => k.schedule.kind)).toEqual(["tiled", "tiled", "rows"]);
     checkLowering(graph, { grouping: { groups } });
   });
 });
 
 describe("recurrences", () => {
-  it("every primitive but scan has a kernel lowering; scan is unrolled", () => {
+  it("every primitive but scan has a kernel lowering; scan lowers to a loop (scan-lower.ts)", () => {
     const missing = [...ops.values()]
       .filter((op) => op.category !== "source" && op.lower === undefined)
       .map((op) => op.name);
     expect(missing).toEqual(["scan"]);
   });
 
-  it("unrolls scans step by step", () => {
+  it("lowers scans to loops the Kernel IR interpreter runs step by step", () => {
     const cases: [string, Record<string, string | number>, number[]][] = [
       ["lstm", { hidden: 5, layers: 2, bidirectional: "true" }, [2, 3, 4]],
       ["gru", { hidden: 3 }, [1, 4, 2]],
@@ -214,7 +214,8 @@ describe("compile() and the CLI", () => {
       expect(err).toBe("");
       expect(code).toBe(0);
       expect(out).toContain(
-        stage === "wgsl" ? "@compute @workgroup_size(64, 1, 1)" : "kernel k15_add",
+        // Fused (the default): conv+bias+sigmoid, pool, …, the last linear's matmul+bias.
+        stage === "wgsl" ? "@compute @workgroup_size(64, 1, 1)" : "kernel k6_add",
       );
     }
   });

@@ -214,7 +214,8 @@ describe.skipIf(!gpu.ok)(`WGSL on ${gpu.detail}`, () => {
       ),
       { numRuns: 6 },
     );
-  });
+    // Six fresh kernels, each compiled cold by LLVM (lavapipe): seconds apiece on a busy machine.
+  }, 240_000);
 
   it("runs fused groups: tiled epilogues and nested reductions", async () => {
     const { graph, groups } = fusableGraph();

@@ -70,9 +70,9 @@ describe("the op registry", () => {
     expect(arity("concat")).toEqual({ min: 1 });
   });
 
-  it("counts flops only for contractions", () => {
+  it("counts flops only for contractions (a scan: its body's, once per step)", () => {
     const counted = [...ops.values()].filter((op) => op.flops !== undefined).map((op) => op.name);
-    expect(counted.sort()).toEqual(["conv2d", "conv_transpose2d", "matmul"]);
+    expect(counted.sort()).toEqual(["conv2d", "conv_transpose2d", "matmul", "scan"]);
   });
 
   it("getOp throws for an unknown op, with a suggestion", () => {

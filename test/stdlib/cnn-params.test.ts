@@ -1,13 +1,14 @@
-// The CNN families' whole-model fixtures (lenet5, resnet18, mobilenet_v2,
-// unet) end to end through the CLI's JSON contract on the CPU backend, and
-// their state_dicts against the fixtures' `params[]`: every name, shape, kind,
-// dtype and seeding rule, in PyTorch's state_dict order.
+// The CNN families against their whole-model fixtures (lenet5, resnet18,
+// mobilenet_v2, unet), without running them: each state_dict against the
+// fixture's `params[]` (every name, shape, kind, dtype and seeding rule, in
+// PyTorch's state_dict order), the parameter count and the FLOPs. Their outputs
+// are checked in test/fixtures/cnn-fixtures.test.ts.
 
 import { describe, expect, it } from "vitest";
 import type { DType } from "../../compiler/index.js";
 import { uniformFanIn } from "../../runtime/weights/seeded.js";
-import { cnnCases, runFixture } from "../fixture-cases.js";
-import { compareOutput, loadFixture } from "../fixture-compare.js";
+import { cnnCases } from "../fixture-cases.js";
+import { loadFixture } from "../fixture-compare.js";
 import { compileCase } from "./cases.js";
 
 interface FixtureParam {
@@ -20,19 +21,8 @@ interface FixtureParam {
 
 const dtypes: Record<string, DType> = { float32: "f32", int64: "i64" };
 
-describe("CNN fixtures on the CPU backend", () => {
+describe("CNN state_dicts, parameter counts and FLOPs against the fixtures", () => {
   for (const c of cnnCases) {
-    it(`${c.fixture}: outputs match PyTorch`, async () => {
-      const fx = loadFixture(c.fixture);
-      const res = await runFixture(c, fx, ["--backend", "cpu"]);
-      expect(res.backend).toBe("cpu");
-      expect(Object.keys(res.outputs).sort()).toEqual(fx.outputs.map((o) => o.name).sort());
-      for (const o of fx.outputs) {
-        const got = res.outputs[o.name]!;
-        expect(compareOutput(fx, o, got.data, got.shape)).toEqual([]);
-      }
-    });
-
     it(`${c.fixture}: the state_dict matches the fixture's, name for name`, () => {
       const fx = loadFixture(c.fixture);
       const model = compileCase(c);
