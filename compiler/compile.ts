@@ -14,12 +14,14 @@ import {
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph.js";
+import type { KernelProgram } from "./kernels/ir.js";
 import { lowerGraph } from "./kernels/lower.js";
 import type { ExecutablePlan } from "./kernels/plan.js";
-import { printKernels } from "./kernels/print.js";
+import { planMemory } from "./kernels/plan-memory.js";
+import { printGroups, printKernels } from "./kernels/print.js";
 import { emitPlan } from "./kernels/wgsl.js";
 import { getOp } from "./ops/index.js";
-import { type OptimizeOptions, optimize } from "./passes/index.js";
+import { kernelPassOn, type OptimizeOptions, optimize } from "./passes/index.js";
 import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
 import { printGraph } from "./print-graph.js";
@@ -171,10 +173,20 @@ export class CompiledModel {
     const key = JSON.stringify(Object.entries(inputs).sort());
     const hit = this.plans.get(key);
     if (hit) return hit;
-    const graph = this.optimized(inputs);
-    const plan = wrapInternal(() => emitPlan(lowerGraph(graph)));
+    const program = this.kernels(inputs);
+    const plan = wrapInternal(() => {
+      const emitted = emitPlan(program);
+      return kernelPassOn(this.options.optimize, "plan-memory") ? planMemory(emitted) : emitted;
+    });
     this.plans.set(key, plan);
     return plan;
+  }
+
+  /** The Kernel IR for these input shapes: fused unless -O0 or `--disable-pass fuse`. */
+  kernels(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): KernelProgram {
+    const graph = this.optimized(inputs);
+    const fuse = kernelPassOn(this.options.optimize, "fuse");
+    return wrapInternal(() => lowerGraph(graph, { fuse }));
   }
 
   inspect(stage: Stage, inputs?: Record<string, InputSpec>): string {
@@ -188,12 +200,13 @@ export class CompiledModel {
         const prep = g.prep
           ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
           : "";
-        return `${printGraph(g)}${prep}`;
+        const fused = kernelPassOn(this.options.optimize, "fuse")
+          ? `\n# kernels: the ops each one evaluates (the fuse pass)\n${printGroups(this.kernels(inputs))}`
+          : "";
+        return `${printGraph(g)}${prep}${fused}`;
       }
-      case "kernels": {
-        const graph = this.optimized(inputs);
-        return wrapInternal(() => printKernels(lowerGraph(graph)));
-      }
+      case "kernels":
+        return wrapInternal(() => printKernels(this.kernels(inputs)));
       case "wgsl":
         return this.plan(inputs)
           .kernels.map((k) => k.wgsl)

@@ -58,7 +58,9 @@ function formatNode(node: GraphNode, params: Map<number, GraphParam>): string {
     line = `%${node.id} = const ${formatConstValue(node.attrs.value)} : ${type}`;
   } else {
     const args = node.inputs.map((i) => `%${i}`).join(", ");
-    line = `%${node.id} = ${node.op}(${args})${formatAttrs(node.attrs)} : ${type}`;
+    // A scan's body prints below it, indented (printGraph).
+    const attrs = node.op === "scan" ? { ...node.attrs, body: undefined } : node.attrs;
+    line = `%${node.id} = ${node.op}(${args})${formatAttrs(attrs)} : ${type}`;
   }
   const where = [node.scope, node.span ? formatLocation(node.span) : undefined].filter(
     (s) => s !== undefined && s !== "",
@@ -69,7 +71,19 @@ function formatNode(node: GraphNode, params: Map<number, GraphParam>): string {
 
 export function printGraph(graph: Graph): string {
   const params = new Map(graph.params.map((p) => [p.node, p]));
-  const lines = graph.nodes.map((n) => formatNode(n, params));
+  const lines = graph.nodes.flatMap((n) => {
+    const line = formatNode(n, params);
+    const body = n.op === "scan" ? (n.attrs.body as Graph | undefined) : undefined;
+    if (!body) return [line];
+    return [
+      line,
+      "    body {",
+      ...printGraph(body)
+        .split("\n")
+        .map((l) => `      ${l}`),
+      "    }",
+    ];
+  });
   const outs = graph.outputs.map((o) => `${o.name} = %${o.node}`).join(", ");
   lines.push(`outputs: ${outs}`);
   return lines.join("\n");

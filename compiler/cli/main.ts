@@ -13,6 +13,7 @@ import { type OptimizeOptions, passNames } from "../passes/index.js";
 import { packageRoot } from "../paths.js";
 import { type Backend, backends, type RunResult, type Weights } from "../run.js";
 import { formatType } from "../types.js";
+import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
 
@@ -26,6 +27,8 @@ const usage = `usage:
   nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
                  [--backend ${backends.join("|")}] [--json]
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
+  nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
+                   [--compare O0] [--json]
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}).
 SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
@@ -44,6 +47,8 @@ const options = {
   json: { type: "boolean" },
   opt: { type: "string", short: "O" },
   "disable-pass": { type: "string", multiple: true },
+  runs: { type: "string" },
+  compare: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -243,6 +248,56 @@ async function run(
   }
 }
 
+/** `nnc bench`: the inputs and weights as `run` takes them; see bench.ts. */
+async function benchCommand(
+  positional: string | undefined,
+  v: Parsed,
+  sources: SourceMap,
+  io: Io,
+): Promise<void> {
+  if (!positional) throw new UsageError("missing SOURCE");
+  const runs = v.runs === undefined ? 10 : Number(v.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new UsageError(`--runs must be a positive integer, got \`${v.runs}\``);
+  if (v.compare !== undefined && v.compare !== "O0")
+    throw new UsageError(`--compare takes O0 (the unoptimized plan), got \`${v.compare}\``);
+  if (v.backend !== undefined && v.backend !== "webgpu")
+    throw new UsageError("nnc bench runs on WebGPU only");
+  const weightsText = v.weights ?? "seeded";
+  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors"))
+    throw new UsageError(
+      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
+    );
+  const { source, entry } = resolveSource(positional, v.entry);
+  const inputs = new Map<string, Tensor>();
+  for (const [k, spec] of keyValues(v.input, "input"))
+    inputs.set(k, makeInput(k, parseInputSpec(k, spec)));
+  const result = await bench({
+    source,
+    compile: {
+      entry,
+      args: Object.fromEntries(keyValues(v.arg, "arg")),
+      sources,
+      optimize: optimizeFrom(v),
+    },
+    inputs,
+    seed: (name, shape, dtype) => {
+      if (dtype !== "f32")
+        throw new NncError({
+          code: "NN6009",
+          severity: "error",
+          message: `input \`${name}\` is ${dtype}: give it with --input ${name}=seeded:${shape.join("x")}:tokens=VOCAB`,
+        });
+      return makeInput(name, parseInputSpec(name, `seeded:${shape.join("x") || "1"}`));
+    },
+    weights: weightsText === "seeded" ? "seeded" : { file: weightsText },
+    runs,
+    ...(v.compare === "O0" ? { compare: { level: 0 } as const } : {}),
+    note: v.json ? undefined : (t) => io.err(`${t}…`),
+  });
+  io.out(v.json ? JSON.stringify(result) : formatBench(result));
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const sources = new SourceMap();
@@ -282,8 +337,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
+      case "bench":
+        try {
+          await benchCommand(source, v, sources, io);
+        } finally {
+          await closeGpu();
+        }
+        return 0;
       default:
-        throw new UsageError(`unknown command \`${command}\` (check, run, inspect)`);
+        throw new UsageError(`unknown command \`${command}\` (check, run, inspect, bench)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

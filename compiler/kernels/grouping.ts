@@ -17,9 +17,23 @@ export interface KernelGroup {
   part?: number;
 }
 
+/**
+ * A value that lives inside another value's buffer instead of one of its own:
+ * a concat input written straight into its slice (DenseNet's dense blocks).
+ * `into` is the concat; the value occupies [offset, offset + its extent) of `axis`.
+ */
+export interface GroupView {
+  node: number;
+  into: number;
+  axis: number;
+  offset: number;
+}
+
 export interface Grouping {
   /** In dispatch order (producers before consumers). */
   groups: KernelGroup[];
+  /** Values kept in a slice of a concat's buffer; the concat itself gets no kernel. */
+  views?: GroupView[];
 }
 
 /** Constants with at most this many values are inlined as literals; larger ones get a buffer. */
@@ -64,6 +78,7 @@ export function withInlined(graph: Graph, grouping: Grouping): Grouping {
   const g = new GraphIndex(graph);
   const materialized = new Set<number>(grouping.groups.map((grp) => grp.root));
   for (const n of graph.nodes) if (isBufferSource(n)) materialized.add(n.id);
+  for (const v of grouping.views ?? []) materialized.add(v.node).add(v.into);
   const groups = grouping.groups.map((grp) => {
     const nodes = new Set(grp.nodes);
     for (const id of grp.nodes) {
@@ -72,16 +87,24 @@ export function withInlined(graph: Graph, grouping: Grouping): Grouping {
     }
     return { ...grp, nodes: g.sorted(nodes) };
   });
-  return { groups };
+  return grouping.views ? { groups, views: grouping.views } : { groups };
 }
 
-/** `root` plus the inlinable nodes it reaches without passing a materialised value. */
-function closure(g: GraphIndex, root: number, materialized: ReadonlySet<number>): number[] {
+/**
+ * `root` plus the nodes it reaches without passing a materialised value:
+ * inlinable ones, and the compute nodes fused into it (`members`).
+ */
+function closure(
+  g: GraphIndex,
+  root: number,
+  materialized: ReadonlySet<number>,
+  members?: ReadonlySet<number>,
+): number[] {
   const seen = new Set<number>([root]);
   const visit = (id: number) => {
     for (const input of g.node(id).inputs) {
       if (seen.has(input) || materialized.has(input)) continue;
-      if (!isInlinable(g.node(input))) continue;
+      if (!isInlinable(g.node(input)) && !members?.has(input)) continue;
       seen.add(input);
       visit(input);
     }
@@ -112,8 +135,6 @@ export function groupReads(g: GraphIndex, group: KernelGroup): number[] {
  */
 export function defaultGrouping(graph: Graph, maxBindings: number): Grouping {
   const g = new GraphIndex(graph);
-  const materialized = new Set<number>();
-  for (const n of graph.nodes) if (isBufferSource(n)) materialized.add(n.id);
   const roots = new Set<number>();
   for (const n of graph.nodes) {
     if (n.op === "input" || n.op === "param" || n.op === "const" || isInlinable(n)) continue;
@@ -121,22 +142,38 @@ export function defaultGrouping(graph: Graph, maxBindings: number): Grouping {
   }
   // Outputs that no compute kernel writes get a copy kernel.
   for (const o of graph.outputs) if (!roots.has(o.node)) roots.add(o.node);
-  return limitBindings(g, roots, materialized, maxBindings);
+  return limitBindings(g, { roots, members: new Map(), views: [] }, maxBindings);
 }
 
-function limitBindings(
-  g: GraphIndex,
-  roots: Set<number>,
-  sources: ReadonlySet<number>,
-  maxBindings: number,
-): Grouping {
+/**
+ * What fusion decides: the materialised values (roots, one kernel each), the
+ * compute nodes evaluated inside each root's kernel, and the values kept in a
+ * slice of a concat's buffer.
+ */
+export interface FusionPlan {
+  roots: Set<number>;
+  members: Map<number, Set<number>>;
+  views: GroupView[];
+}
+
+/**
+ * Groups in dispatch order from a fusion plan, every kernel kept within
+ * `maxBindings` storage buffers by materialising the inlined or fused node
+ * whose own kernel would take the most reads (or splitting a concat into
+ * per-input copies).
+ */
+export function limitBindings(g: GraphIndex, plan: FusionPlan, maxBindings: number): Grouping {
+  const { roots, members, views } = plan;
+  const sources = new Set<number>();
+  for (const n of g.graph.nodes) if (isBufferSource(n)) sources.add(n.id);
+  for (const v of views) sources.add(v.node).add(v.into);
   const split = new Set<number>();
   for (;;) {
     const materialized = new Set([...sources, ...roots]);
     const groups: KernelGroup[] = [];
     for (const root of g.sorted(roots)) {
       if (!split.has(root)) {
-        groups.push({ root, nodes: closure(g, root, materialized) });
+        groups.push({ root, nodes: closure(g, root, materialized, members.get(root)) });
         continue;
       }
       g.node(root).inputs.forEach((input, part) => {
@@ -148,7 +185,7 @@ function limitBindings(
       });
     }
     const over = groups.find((grp) => groupReads(g, grp).length + 1 > maxBindings);
-    if (!over) return { groups };
+    if (!over) return views.length > 0 ? { groups, views } : { groups };
     const fix = widestInlined(g, over);
     if (fix === undefined) {
       const node = g.node(over.root);
@@ -165,6 +202,9 @@ function limitBindings(
       });
     }
     roots.add(fix);
+    // A fused node that becomes a root takes along the members upstream of it.
+    const fused = members.get(over.root);
+    if (fused?.has(fix)) members.set(fix, new Set(fused));
   }
 }
 

@@ -8,8 +8,9 @@ import { allocData, type Tensor } from "../../runtime/tensor.js";
 import { numel, stridesOf } from "../types.js";
 import type { ICond, IExpr, VExpr } from "./expr.js";
 import { reduceInit } from "./expr.js";
-import type { Kernel, KernelProgram } from "./ir.js";
+import { type Kernel, type KernelProgram, STEP_VAR } from "./ir.js";
 import { binaryFns, castScalar, cmpFns, unaryFns } from "./scalar.js";
+import { freeVars } from "./schedule.js";
 
 type Env = number[];
 type Fn = (env: Env) => number;
@@ -156,7 +157,13 @@ function compileV(e: VExpr, s: Slots, data: Arrays, k: Kernel): Fn {
       const extents = e.vars.map((v) => v.extent);
       const init = reduceInit(e.kind, e.dtype);
       const sum = e.kind === "sum";
+      // A reduce read again at the same free indices (softmax's max inside its sum) is not redone.
+      const free = [...freeVars(e)].map((name) => s.of(name));
+      let lastKey: string | undefined;
+      let last = 0;
       return (env) => {
+        const key = free.map((f) => env[f]).join(",");
+        if (key === lastKey) return last;
         let acc = init;
         const loop = (d: number) => {
           if (d === slots.length) {
@@ -171,21 +178,41 @@ function compileV(e: VExpr, s: Slots, data: Arrays, k: Kernel): Fn {
           }
         };
         loop(0);
+        lastKey = key;
+        last = acc;
         return acc;
       };
     }
   }
 }
 
-/** Runs one kernel over its whole iteration space, writing its output array. */
-export function runKernel(k: Kernel, data: Arrays, out: { [i: number]: number }): void {
+/**
+ * Runs one kernel over its whole iteration space, writing its output array
+ * (and, for a fused scan step, its other stores); `step` is a loop kernel's step.
+ */
+export function runKernel(
+  k: Kernel,
+  data: Arrays,
+  out: { [i: number]: number },
+  step?: number,
+): void {
   const s = new Slots();
   const body = compileV(k.body, s, data, k);
   const write = k.bindings[k.bindings.length - 1]!;
   const strides = stridesOf(write.shape);
   const store = k.store.map((e) => compileI(e, s, data, k));
+  const extra = (k.stores ?? []).map((st) => ({
+    target: data[st.binding] as unknown as { [i: number]: number },
+    strides: stridesOf(k.bindings[st.binding]!.shape),
+    index: st.index.map((e) => compileI(e, s, data, k)),
+    value: compileV(st.value, s, data, k),
+    when: st.when ? compileC(st.when, s, data, k) : undefined,
+    i32: k.bindings[st.binding]!.dtype === "i32",
+  }));
   const space = k.space.map((v) => ({ slot: s.of(v.name), extent: v.extent }));
+  const stepSlot = s.of(STEP_VAR);
   const env: Env = new Array<number>(s.slots.size + 64).fill(0);
+  env[stepSlot] = step ?? 0;
   const total = numel(k.space.map((v) => v.extent));
   for (let flat = 0; flat < total; flat++) {
     let rest = flat;
@@ -195,8 +222,17 @@ export function runKernel(k: Kernel, data: Arrays, out: { [i: number]: number })
     }
     let o = 0;
     for (let d = 0; d < store.length; d++) o += store[d]!(env) * strides[d]!;
+    // Every value first, then the stores: an invocation may read what it overwrites.
     const v = body(env);
+    const more = extra.map((x) => (x.when && !x.when(env) ? undefined : x.value(env)));
     out[o] = write.dtype === "i32" ? castScalar(v, "i32", "i32") : v;
+    extra.forEach((x, i) => {
+      const val = more[i];
+      if (val === undefined) return;
+      let at = 0;
+      for (let d = 0; d < x.index.length; d++) at += x.index[d]!(env) * x.strides[d]!;
+      x.target[at] = x.i32 ? castScalar(val, "i32", "i32") : val;
+    });
   }
 }
 
@@ -225,10 +261,23 @@ export function interpretProgram(
     }
     return data;
   });
-  for (const k of program.kernels) {
+  const run = (k: Kernel, step?: number) => {
     const reads = k.bindings.map((b) => values[b.buffer] as ArrayLike<number>);
     const write = k.bindings[k.bindings.length - 1]!;
-    runKernel(k, reads, values[write.buffer] as unknown as { [i: number]: number });
+    runKernel(k, reads, values[write.buffer] as unknown as { [i: number]: number }, step);
+  };
+  const ks = program.kernels;
+  for (let i = 0; i < ks.length; ) {
+    const loop = ks[i]!.loop;
+    if (!loop) {
+      run(ks[i++]!);
+      continue;
+    }
+    // A recurrence: its kernels in order, once per step (a persistent kernel means the same).
+    let j = i;
+    while (j < ks.length && ks[j]!.loop?.id === loop.id) j++;
+    for (let step = 0; step < loop.steps; step++) for (let q = i; q < j; q++) run(ks[q]!, step);
+    i = j;
   }
   return new Map(
     program.outputs.map((o) => {

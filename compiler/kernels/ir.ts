@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import type { DType } from "../types.js";
-import type { IExpr, IVar, VExpr, VType } from "./expr.js";
+import type { ICond, IExpr, IVar, VExpr, VType } from "./expr.js";
 
 /** Where a buffer's contents come from: the same sources as the executable plan's. */
 export type KernelBufferSource =
@@ -38,10 +38,14 @@ export interface Binding {
  * - tiled: the body is `epilogue(sum(a * b))`; each invocation computes a
  *   register tile of tm × tn elements along space dims m and n (m null: a
  *   single row), sharing each factor's loads across the tile.
+ * - rows: one invocation per index of the other dims loops over the `rows`
+ *   dims; the reductions that do not depend on them (softmax's max and sum,
+ *   layernorm's mean and variance) are computed once, before the loop.
  */
 export type Schedule =
   | { kind: "naive" }
-  | { kind: "tiled"; m: number | null; n: number; tm: number; tn: number };
+  | { kind: "tiled"; m: number | null; n: number; tm: number; tn: number }
+  | { kind: "rows"; rows: number[] };
 
 /** A Graph IR node a kernel computes, for inspect and error messages. */
 export interface KernelSource {
@@ -51,6 +55,40 @@ export interface KernelSource {
   at?: string;
   /** The layer path, e.g. `layer1.0.conv1`. */
   scope?: string;
+}
+
+/** The name of the step variable of kernels inside a recurrence (see KernelLoop). */
+export const STEP_VAR = "step";
+
+/** A further value one invocation stores (a fused scan step writes several outputs). */
+export interface KernelStore {
+  /** A write binding (the primary write or another). */
+  binding: number;
+  index: IExpr[];
+  value: VExpr;
+  /** Stored only where this holds (a final state: the last step only). */
+  when?: ICond;
+}
+
+/**
+ * A kernel inside a recurrence (a lowered `scan`). Consecutive kernels with the
+ * same loop id are the loop's body: they are dispatched in order once per step,
+ * the step (0 … steps − 1 in dispatch order) read from a uniform as the index
+ * variable `step`. A persistent kernel runs every step itself in one dispatch:
+ * one workgroup, a barrier between steps.
+ */
+export interface KernelLoop {
+  id: number;
+  steps: number;
+  persistent?: boolean;
+  /**
+   * A persistent kernel keeps the carried state in workgroup memory: the first
+   * `state` columns of each row of its primary output (the scan's new states),
+   * double-buffered by step parity; its reads of that output are state reads.
+   */
+  state?: number;
+  /** What lowering chose for this recurrence and why (the cost model), for inspect. */
+  why?: string;
 }
 
 export interface Kernel {
@@ -72,6 +110,10 @@ export interface Kernel {
   grid: [number, number, number];
   /** Invocations that do work (the rest of the grid exits at once). */
   threads: number;
+  /** Stores besides `out[store] = body`; write bindings may then be several (the primary one last). */
+  stores?: KernelStore[];
+  /** Set for the kernels of a recurrence. */
+  loop?: KernelLoop;
 }
 
 /** Kernels in dispatch order over a buffer plan. */
@@ -230,10 +272,30 @@ export const kernelProgramSchema = z.object({
           tm: int.positive(),
           tn: int.positive(),
         }),
+        z.object({ kind: z.literal("rows"), rows: z.array(int.nonnegative()) }),
       ]),
       workgroup: triple,
       grid: triple,
       threads: int.nonnegative(),
+      stores: z
+        .array(
+          z.object({
+            binding: int.nonnegative(),
+            index: z.array(iexprSchema),
+            value: vexprSchema,
+            when: icondSchema.optional(),
+          }),
+        )
+        .optional(),
+      loop: z
+        .object({
+          id: int.nonnegative(),
+          steps: int.positive(),
+          persistent: z.boolean().optional(),
+          state: int.positive().optional(),
+          why: z.string().optional(),
+        })
+        .optional(),
     }),
   ),
   inputs: z.array(named),

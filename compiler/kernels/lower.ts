@@ -9,6 +9,7 @@ import { getOp } from "../ops/index.js";
 import { type LowerOperand, OpError } from "../ops/op.js";
 import { numel } from "../types.js";
 import { type IExpr, type IVar, iadd, ivar, type VExpr, vload } from "./expr.js";
+import { fuseGraph } from "./fuse.js";
 import {
   defaultGrouping,
   GraphIndex,
@@ -19,8 +20,9 @@ import {
 } from "./grouping.js";
 import { computeType } from "./index-maps.js";
 import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
-import { chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
-import { unrollScans } from "./unroll-scan.js";
+import { lowerScan } from "./scan-lower.js";
+import { ScanPlacements } from "./scan-place.js";
+import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
 
 export interface LowerOptions {
   /** Storage buffers one kernel may bind (WebGPU's default maxStorageBuffersPerShaderStage is 8). */
@@ -31,6 +33,11 @@ export interface LowerOptions {
    * and small constants they read are added.
    */
   grouping?: Grouping;
+  /**
+   * Group by the fusion pass (fuse.ts) instead of one kernel per compute
+   * node; ignored when `grouping` is given.
+   */
+  fuse?: boolean;
   /** Register-tile contractions (default true); false gives every kernel the naive schedule. */
   tiling?: boolean;
 }
@@ -81,14 +88,66 @@ function atNode<T>(node: GraphNode, f: () => T): T {
   }
 }
 
+/** Where a view's value lives: in `node`'s buffer, shifted by `offset` along each dim. */
+interface Home {
+  node: number;
+  offset: number[];
+}
+
+/** Each view's home, chains of views (a concat inside a concat) resolved to the outermost buffer. */
+function resolveHomes(g: GraphIndex, grouping: Grouping): Map<number, Home> {
+  const views = new Map((grouping.views ?? []).map((v) => [v.node, v]));
+  const homes = new Map<number, Home>();
+  const resolve = (id: number): Home => {
+    const hit = homes.get(id);
+    if (hit) return hit;
+    const v = views.get(id);
+    const rank = g.node(id).type.shape.length;
+    if (!v) return { node: id, offset: new Array<number>(rank).fill(0) };
+    const outer = resolve(v.into);
+    const home = {
+      node: outer.node,
+      offset: outer.offset.map((o, d) => (d === v.axis ? o + v.offset : o)),
+    };
+    homes.set(id, home);
+    return home;
+  };
+  for (const id of views.keys()) resolve(id);
+  return homes;
+}
+
 class ProgramBuilder {
   readonly g: GraphIndex;
   readonly buffers: KernelBuffer[] = [];
   /** The buffer holding each materialised node's value. */
   readonly valueBuffer = new Map<number, number>();
 
-  constructor(readonly graph: Graph) {
+  constructor(
+    readonly graph: Graph,
+    /** Values kept in a slice of another node's buffer. */
+    readonly homes: ReadonlyMap<number, Home> = new Map(),
+  ) {
     this.g = new GraphIndex(graph);
+  }
+
+  /** Where element `at` of a materialised value lives (scan lowering reads the outer graph through this). */
+  locate(id: number, at: IExpr[]): { buffer: number; index: IExpr[] } {
+    const home = this.homes.get(id);
+    return {
+      buffer: this.bufferOf(id),
+      index: home ? at.map((x, d) => iadd(x, home.offset[d]!)) : at,
+    };
+  }
+
+  /** The buffer a computed value is written to (its home's, for a view), created on first use. */
+  computedBuffer(id: number): number {
+    const node = this.g.node(this.homes.get(id)?.node ?? id);
+    let b = this.valueBuffer.get(node.id);
+    if (b === undefined) {
+      b = this.addBuffer(node, `%${node.id} ${node.op}`, { kind: "computed" });
+      this.valueBuffer.set(node.id, b);
+    }
+    return b;
   }
 
   addBuffer(node: GraphNode, name: string, source: KernelBuffer["source"]): number {
@@ -118,7 +177,7 @@ class ProgramBuilder {
     if (node.op === "input" || node.op === "param" || node.op === "const") {
       return this.sourceBuffer(node);
     }
-    const b = this.valueBuffer.get(id);
+    const b = this.valueBuffer.get(this.homes.get(id)?.node ?? id);
     if (b === undefined) throw new Error(`lowering: %${id} is read before a kernel writes it`);
     return b;
   }
@@ -154,6 +213,9 @@ function buildKernel(
   const load = (id: number, at: IExpr[]): VExpr => {
     const node = g.node(id);
     const buffer = p.bufferOf(id);
+    if (buffer === out)
+      throw new Error(`lowering: ${root.op} %${root.id} reads the buffer it writes`);
+    const home = p.homes.get(id);
     let b = bindingOf.get(buffer);
     if (b === undefined) {
       b = bindings.length;
@@ -162,13 +224,27 @@ function buildKernel(
         buffer,
         role: "read",
         dtype: atNode(node, () => computeType(node.type.dtype)),
-        shape: [...node.type.shape],
+        shape: [...p.buffers[buffer]!.shape],
       });
     }
-    return vload(b, at, bindings[b]!.dtype);
+    const index = home ? at.map((x, d) => iadd(x, home.offset[d]!)) : at;
+    return vload(b, index, bindings[b]!.dtype);
   };
 
+  // A node read twice at the same index inside one kernel is one expression
+  // (its reductions computed once: softmax's max, layernorm's mean).
+  const memo = new Map<string, VExpr>();
   const valueAt = (id: number, at: IExpr[]): VExpr => {
+    const key = `${id}:${JSON.stringify(at)}`;
+    let v = memo.get(key);
+    if (v === undefined) {
+      v = evaluate(id, at);
+      memo.set(key, v);
+    }
+    return v;
+  };
+
+  const evaluate = (id: number, at: IExpr[]): VExpr => {
     const node = g.node(id);
     if (!inside.has(id) || isBufferSource(node)) return load(id, at);
     if (group.part !== undefined && id === group.root) return load(id, at);
@@ -205,13 +281,17 @@ function buildKernel(
       .reduce((s, id) => s + g.node(id).type.shape[axis]!, 0);
     store = space.map((v, d) => (d === axis ? iadd(v, offset) : v));
   }
+  // A view writes its slice of its home's buffer.
+  const home = p.homes.get(root.id);
+  if (home) store = store.map((x, d) => iadd(x, home.offset[d]!));
   bindings.push({
     buffer: out,
     role: "write",
     dtype: atNode(root, () => computeType(root.type.dtype)),
-    shape: [...root.type.shape],
+    shape: [...p.buffers[out]!.shape],
   });
-  const schedule: Schedule = tiling ? chooseSchedule(space, body) : { kind: "naive" };
+  let schedule: Schedule = tiling ? chooseSchedule(space, body) : { kind: "naive" };
+  if (tiling && schedule.kind === "naive") schedule = chooseRows(space, body) ?? schedule;
   const threads = threadCount(space, schedule);
   const label = group.part === undefined ? root.op : `${root.op}_part${group.part}`;
   return {
@@ -231,27 +311,44 @@ function buildKernel(
 
 /** Lowers a graph to a Kernel IR program (one kernel per compute node unless a grouping says otherwise). */
 export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelProgram {
-  const graph = unrollScans(source);
+  // Scans are lowered to loops (scan-lower.ts), not unrolled.
+  const graph = source;
   const maxBindings = options.maxStorageBuffers ?? DEFAULT_MAX_STORAGE_BUFFERS;
   const grouping = options.grouping
     ? withInlined(graph, options.grouping)
-    : defaultGrouping(graph, maxBindings);
-  const p = new ProgramBuilder(graph);
+    : options.fuse
+      ? fuseGraph(graph, maxBindings)
+      : defaultGrouping(graph, maxBindings);
+  const p = new ProgramBuilder(graph, resolveHomes(new GraphIndex(graph), grouping));
   const inputs = graph.inputs.map((i) => ({
     name: i.name,
     buffer: p.sourceBuffer(p.g.node(i.node)),
   }));
   const kernels: Kernel[] = [];
   const outputBuffer = new Map<number, number>();
+  let loops = 0;
+  const placements = new ScanPlacements(p.g, grouping.groups);
   for (const group of grouping.groups) {
     const root = p.g.node(group.root);
     const isSource = root.op === "input" || root.op === "param" || root.op === "const";
-    let out = isSource ? outputBuffer.get(root.id) : p.valueBuffer.get(root.id);
+    let out = isSource ? outputBuffer.get(root.id) : p.computedBuffer(root.id);
     if (out === undefined) {
       out = p.addBuffer(root, `%${root.id} ${root.op}`, { kind: "computed" });
-      if (isSource) outputBuffer.set(root.id, out);
-      else p.valueBuffer.set(root.id, out);
+      outputBuffer.set(root.id, out);
     }
+    if (root.op === "scan") {
+      const opts = {
+        index: kernels.length,
+        loop: loops++,
+        tiling: options.tiling ?? true,
+        maxBindings,
+        placements,
+      };
+      kernels.push(...lowerScan(p, group, opts));
+      continue;
+    }
+    // Scan results only moved into place: the fused steps stored them already.
+    if (placements.covers(group)) continue;
     const kernel = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
     if (kernel.threads > 0) kernels.push(kernel);
   }

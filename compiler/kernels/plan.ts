@@ -27,12 +27,31 @@ export interface BufferSpec {
   /** Size in bytes, a multiple of 4 and at least 4. */
   bytes: number;
   source: BufferSource;
+  /**
+   * Memory planning (plan-memory.ts): computed buffers with the same slot
+   * share one device allocation, as large as the largest of them; no dispatch
+   * binds two of them and their lifetimes do not overlap. Absent: its own.
+   */
+  slot?: number;
+}
+
+/** What memory planning found (activations: the computed buffers). */
+export interface MemoryReport {
+  /** Bytes of every computed buffer, each on its own (no planning). */
+  activationBytes: number;
+  /** Bytes the planned slots take: the activation memory a run needs. */
+  peakActivationBytes: number;
+  slots: number;
 }
 
 export interface BindingSpec {
   /** @binding(n) in @group(0). */
   binding: number;
   access: "read" | "read_write" | "uniform";
+  /** Bound with a dynamic offset (given per dispatch in `dynamicOffsets`): a recurrence's step slot. */
+  dynamicOffset?: boolean;
+  /** Bytes bound (from the offset); the whole buffer when absent. */
+  size?: number;
 }
 
 export interface KernelSpec {
@@ -53,6 +72,8 @@ export interface DispatchSpec {
   grid: [number, number, number];
   /** Buffer id for each binding of the kernel, in binding order (uniform bindings included). */
   buffers: number[];
+  /** One byte offset per `dynamicOffset` binding, in binding order (a recurrence's step slot). */
+  dynamicOffsets?: number[];
 }
 
 export interface ExecutablePlan {
@@ -62,6 +83,8 @@ export interface ExecutablePlan {
   inputs: { name: string; buffer: number }[];
   params: { name: string; buffer: number }[];
   outputs: { name: string; buffer: number }[];
+  /** Set when the buffers were planned (plan-memory.ts). */
+  memory?: MemoryReport;
   /** Device limits the plan needs beyond WebGPU's defaults. */
   requiredLimits: {
     maxStorageBufferBindingSize?: number;

@@ -51,9 +51,9 @@ export function varsOf(e: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-/** The factors of a tileable contraction: body = epilogue(sum[k…](a * b)), f32, one reduce. */
+/** The factors of a tileable contraction: body = epilogue(sum[k…](a * b)), f32, one reduce (maybe read twice). */
 export function contractionOf(body: VExpr): Extract<VExpr, { op: "reduce" }> | undefined {
-  const reduces = reducesOf(body);
+  const reduces = [...new Set(reducesOf(body))];
   if (reduces.length !== 1) return undefined;
   const r = reduces[0]!;
   if (r.kind !== "sum" || r.dtype !== "f32") return undefined;
@@ -78,9 +78,65 @@ export function chooseSchedule(space: IVar[], body: VExpr): Schedule {
   return { kind: "tiled", m, n, tm, tn: TILE_N };
 }
 
+type Reduce = Extract<VExpr, { op: "reduce" }>;
+
+/** The variables a reduce reads that it does not bind itself (nor a reduce inside it). */
+export function freeVars(r: Reduce): Set<string> {
+  const bound = new Set<string>();
+  for (const inner of reducesOf(r)) for (const v of inner.vars) bound.add(v.name);
+  const free = new Set<string>();
+  for (const v of varsOf(r)) if (!bound.has(v)) free.add(v);
+  return free;
+}
+
+/**
+ * The reduces of a body that can be computed once, before the element is:
+ * those that read only variables in `outer`, inner ones first, each once
+ * (a node read twice at one index is one object). Reduces under a select's
+ * branches stay where they are (they may be meant not to run).
+ */
+export function hoistableReduces(body: VExpr, outer: ReadonlySet<string>): Reduce[] {
+  const out = new Set<Reduce>();
+  const visit = (e: VExpr): void => {
+    if (e.op === "reduce") {
+      if (out.has(e)) return;
+      visit(e.body);
+      if ([...freeVars(e)].every((v) => outer.has(v))) out.add(e);
+    } else if (e.op === "unary" || e.op === "cast") {
+      visit(e.x);
+    } else if (e.op === "binary" || e.op === "cmp") {
+      visit(e.a);
+      visit(e.b);
+    } else if (e.op === "select") {
+      visit(e.cond);
+    }
+  };
+  visit(body);
+  return [...out];
+}
+
+/**
+ * The rows schedule for a body whose reductions are broadcast along some
+ * space dims (softmax, layernorm): those dims are looped over inside one
+ * invocation, after the reductions, so each row's are computed once.
+ * Undefined when no reduction is broadcast.
+ */
+export function chooseRows(space: IVar[], body: VExpr): Schedule | undefined {
+  const names = new Set(space.map((v) => v.name));
+  const hoisted = hoistableReduces(body, names);
+  if (hoisted.length === 0) return undefined;
+  const used = new Set<string>();
+  for (const r of hoisted) for (const v of freeVars(r)) used.add(v);
+  const rows = space
+    .map((_, d) => d)
+    .filter((d) => space[d]!.extent > 1 && !used.has(space[d]!.name));
+  return rows.length > 0 ? { kind: "rows", rows } : undefined;
+}
+
 /** Invocations a schedule needs. */
 export function threadCount(space: IVar[], schedule: Schedule): number {
   return space.reduce((acc, v, i) => {
+    if (schedule.kind === "rows" && schedule.rows.includes(i)) return acc;
     if (schedule.kind === "tiled" && i === schedule.m)
       return acc * Math.ceil(v.extent / schedule.tm);
     if (schedule.kind === "tiled" && i === schedule.n)

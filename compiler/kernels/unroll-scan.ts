@@ -1,12 +1,13 @@
-// Scan before kernels: until recurrences get kernels of their own (a fused
-// step, a persistent loop), each `scan` is unrolled into its T steps. A step
-// reads its slice of each sequence, runs a copy of the body on the carried
-// state, and writes a row of the [T, total] result; the row concat keeps the
-// scan node's id, so its consumers are untouched. Lowering then inlines the
-// slices and concats into index expressions like any other movement ops.
+// Unrolling a scan into its T steps: each step reads its slice of each
+// sequence, runs a copy of the body on the carried state, and writes a row of
+// the [T, total] result; the row concat keeps the scan node's id, so its
+// consumers are untouched. Scans are lowered to loops (scan-lower.ts); this is
+// only the fallback for a scan nested inside another scan's body (the outer
+// body is unrolled before it is lowered once) — no stdlib model has one.
 
 import type { Graph, GraphNode } from "../graph.js";
 import { getOp, inferOp } from "../ops/index.js";
+import { seqAxis } from "../ops/scan.js";
 import { numel, type TensorType } from "../types.js";
 
 interface ScanAttrs {
@@ -15,6 +16,7 @@ interface ScanAttrs {
   reverse: boolean;
   nSeq: number;
   nState: number;
+  seqAxes?: number[];
 }
 
 /** The graph with every scan (nested ones included) replaced by its unrolled steps. */
@@ -54,16 +56,17 @@ export function unrollScans(graph: Graph): Graph {
     const seqs = node.inputs.slice(0, a.nSeq);
     let state = node.inputs.slice(a.nSeq, a.nSeq + a.nState);
     const captured = node.inputs.slice(a.nSeq + a.nState);
-    const T = types.get(seqs[0]!)!.shape[a.axis]!;
+    const T = types.get(seqs[0]!)!.shape[seqAxis(a, 0)]!;
     const rows: number[] = new Array(T);
     for (let step = 0; step < T; step++) {
       const t = a.reverse ? T - 1 - step : step;
-      const xs = seqs.map((s) => {
+      const xs = seqs.map((s, i) => {
         const shape = types.get(s)!.shape;
-        const starts = shape.map((_, d) => (d === a.axis ? t : 0));
-        const ends = shape.map((dim, d) => (d === a.axis ? t + 1 : dim));
+        const axis = seqAxis(a, i);
+        const starts = shape.map((_, d) => (d === axis ? t : 0));
+        const ends = shape.map((dim, d) => (d === axis ? t + 1 : dim));
         const row = add("slice", [s], { starts, ends }, node);
-        return add("reshape", [row], { shape: shape.filter((_, d) => d !== a.axis) }, node);
+        return add("reshape", [row], { shape: shape.filter((_, d) => d !== axis) }, node);
       });
       const outer = new Map<number, number>();
       const args = [...xs, ...state, ...captured];

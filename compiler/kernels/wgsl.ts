@@ -10,6 +10,16 @@ import type { Kernel, KernelBuffer, KernelProgram } from "./ir.js";
 import type { BufferSpec, ExecutablePlan, KernelSpec } from "./plan.js";
 import { type Block, ExprWriter, helperText, storageType } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
+import { emitRowsMain } from "./wgsl-rows.js";
+import { emitScanKernel } from "./wgsl-scan.js";
+import {
+  programDispatches,
+  readsStepUniform,
+  STEP_LINE,
+  stepBindingSpec,
+  stepBuffer,
+  stepUniformDecl,
+} from "./wgsl-step.js";
 import { emitTiledMain } from "./wgsl-tiled.js";
 
 export interface EmitOptions {
@@ -58,7 +68,13 @@ function header(k: Kernel): string {
 
 /** One kernel as a WGSL module with entry point `main`. */
 export function emitKernel(k: Kernel): string {
-  const tiled = k.schedule.kind === "tiled" ? emitTiledMain(k) : undefined;
+  if (k.stores !== undefined || k.loop?.persistent) return emitScanKernel(k);
+  const tiled =
+    k.schedule.kind === "tiled"
+      ? emitTiledMain(k)
+      : k.schedule.kind === "rows"
+        ? emitRowsMain(k)
+        : undefined;
   const w = tiled?.writer ?? new ExprWriter(k);
   const body = tiled?.lines ?? emitNaiveMain(w);
   const decls = k.bindings.map((b, i) => {
@@ -66,6 +82,7 @@ export function emitKernel(k: Kernel): string {
     const elem = w.vec4.has(i) ? "vec4<f32>" : storageType(b.dtype);
     return `@group(0) @binding(${i}) var<storage, ${access}> ${w.bindingName(i)}: array<${elem}>;`;
   });
+  if (readsStepUniform(k)) decls.push(...stepUniformDecl(k.bindings.length));
   const helpers = helperText(w.helpers);
   const wg = k.workgroup.join(", ");
   return [
@@ -75,6 +92,7 @@ export function emitKernel(k: Kernel): string {
     "",
     `@compute @workgroup_size(${wg})`,
     "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+    ...(readsStepUniform(k) ? [STEP_LINE] : []),
     ...body,
     "}",
     "",
@@ -122,10 +140,13 @@ function kernelSpec(k: Kernel): KernelSpec {
     wgsl: emitKernel(k),
     entryPoint: "main",
     workgroupSize: [...k.workgroup],
-    bindings: k.bindings.map((b, i) => ({
-      binding: i,
-      access: b.role === "read" ? "read" : "read_write",
-    })),
+    bindings: [
+      ...k.bindings.map((b, i) => ({
+        binding: i,
+        access: b.role === "read" ? ("read" as const) : ("read_write" as const),
+      })),
+      ...stepBindingSpec(k),
+    ],
     nodes: k.sources.map((s) => s.node),
     origins: k.sources.map((s) => s.at ?? ""),
   };
@@ -147,11 +168,10 @@ export function emitPlan(program: KernelProgram, options: EmitOptions = {}): Exe
     }
   }
   const kernels = program.kernels.map(kernelSpec);
-  const dispatches = program.kernels.map((k, i) => ({
-    kernel: i,
-    grid: [...k.grid] as [number, number, number],
-    buffers: k.bindings.map((b) => b.buffer),
-  }));
+  // Recurrences: a loop's kernels once per step, the step from a uniform slot.
+  const steps = stepBuffer(program, buffers.length);
+  if (steps) buffers.push(steps);
+  const dispatches = programDispatches(program, steps?.id);
   const maxBindings = Math.max(0, ...program.kernels.map((k) => k.bindings.length));
   const maxBytes = Math.max(4, ...buffers.map((b) => b.bytes));
   const requiredLimits: ExecutablePlan["requiredLimits"] = {};

@@ -11,6 +11,7 @@ import type { Tensor } from "../../runtime/tensor.js";
 import type { Graph } from "../graph.js";
 import { formatType, numel, sameShape, type TensorType } from "../types.js";
 import { nonNegInt } from "./attrs.js";
+import { getOp } from "./index.js";
 import { defineOp, OpError } from "./op.js";
 
 const graphAttr = z.custom<Graph>(
@@ -30,8 +31,27 @@ const attrs = z
     /** Inputs: nSeq sequences, then nState initial states, then the captured tensors the body reads. */
     nSeq: z.number().int().min(1),
     nState: nonNegInt,
+    /** The time axis of each sequence where it differs from `axis` (a hoisted input projection is time-major). */
+    seqAxes: z.array(nonNegInt).optional(),
+    /**
+     * How kernel backends run the recurrence, set by the optimizer's scan passes
+     * (absent: one kernel per body node, dispatched once per step). `fused`: the
+     * whole step in one kernel; `persistent`: every step in one dispatch.
+     */
+    schedule: z
+      .object({
+        fused: z.boolean(),
+        persistent: z.boolean().default(false),
+        why: z.string().optional(),
+      })
+      .optional(),
   })
   .strict();
+
+/** The time axis of sequence `i` of a scan. */
+export function seqAxis(a: { axis: number; seqAxes?: number[] | undefined }, i: number): number {
+  return a.seqAxes?.[i] ?? a.axis;
+}
 
 /** Sizes of the body's outputs, in the order they are laid out in a row. */
 export function scanLayout(body: Graph): { type: TensorType; offset: number; size: number }[] {
@@ -57,17 +77,22 @@ export const scan = defineOp({
   infer(inputs, a) {
     const body = a.body;
     const seqs = inputs.slice(0, a.nSeq);
-    const T = seqs[0]!.shape[a.axis];
+    if (a.seqAxes !== undefined && a.seqAxes.length !== a.nSeq)
+      throw new OpError(
+        "NN9001",
+        `scan: ${a.seqAxes.length} sequence axes for ${a.nSeq} sequences`,
+      );
+    const T = seqs[0]!.shape[seqAxis(a, 0)];
     if (T === undefined)
       throw new OpError(
         "NN4002",
-        `scan: axis ${a.axis} is out of range for ${formatType(seqs[0]!)}`,
+        `scan: axis ${seqAxis(a, 0)} is out of range for ${formatType(seqs[0]!)}`,
       );
     if (T === 0) throw new OpError("NN4002", "scan: the sequence is empty (0 steps)");
-    for (const s of seqs) {
-      if (s.shape[a.axis] !== T)
+    seqs.forEach((s, i) => {
+      if (s.shape[seqAxis(a, i)] !== T)
         throw new OpError("NN4002", `scan: sequences differ in length along axis ${a.axis}`);
-    }
+    });
     if (inputs.length !== body.inputs.length) {
       throw new OpError(
         "NN9001",
@@ -75,7 +100,7 @@ export const scan = defineOp({
       );
     }
     body.inputs.forEach((bi, i) => {
-      const want = i < a.nSeq ? stepType(inputs[i]!, a.axis) : inputs[i]!;
+      const want = i < a.nSeq ? stepType(inputs[i]!, seqAxis(a, i)) : inputs[i]!;
       if (bi.type.dtype !== want.dtype || !sameShape(bi.type.shape, want.shape)) {
         throw new OpError(
           "NN4002",
@@ -101,17 +126,34 @@ export const scan = defineOp({
     }
     return { dtype: "f32", shape: [T, layout.reduce((n, s) => n + s.size, 0)] };
   },
+  // The body's contractions once per step (the fixtures' convention: 2 × multiply-adds).
+  flops(inputs, _output, a) {
+    const T = inputs[0]!.shape[seqAxis(a, 0)]!;
+    const byId = new Map(a.body.nodes.map((n) => [n.id, n]));
+    let perStep = 0;
+    for (const n of a.body.nodes) {
+      if (n.op === "input" || n.op === "param" || n.op === "const") continue;
+      const op = getOp(n.op);
+      perStep +=
+        op.flops?.(
+          n.inputs.map((i) => byId.get(i)!.type),
+          n.type,
+          n.attrs,
+        ) ?? 0;
+    }
+    return T * perStep;
+  },
   evaluate(inputs, a, ctx) {
     const layout = scanLayout(a.body);
     const seqs = inputs.slice(0, a.nSeq);
     let state = inputs.slice(a.nSeq, a.nSeq + a.nState);
     const captured = inputs.slice(a.nSeq + a.nState);
-    const T = seqs[0]!.shape[a.axis]!;
+    const T = seqs[0]!.shape[seqAxis(a, 0)]!;
     const total = layout.reduce((n, s) => n + s.size, 0);
     const out = new Float32Array(T * total);
     for (let step = 0; step < T; step++) {
       const t = a.reverse ? T - 1 - step : step;
-      const xs = seqs.map((s) => takeAlong(s, a.axis, t));
+      const xs = seqs.map((s, i) => takeAlong(s, seqAxis(a, i), t));
       const results = ctx.runGraph(a.body, [...xs, ...state, ...captured], []);
       results.forEach((r, k) => {
         out.set(r.data as Float32Array, t * total + layout[k]!.offset);

@@ -10,6 +10,8 @@ import { foldBatchnormRules } from "./fold-batchnorm.js";
 import { foldConstants } from "./fold-constants.js";
 import { removeIdentityRules } from "./remove-identities.js";
 import { rewrite } from "./rewrite.js";
+import { scanHoist } from "./scan-hoist.js";
+import { scanFuse, scanPersistent } from "./scan-schedule.js";
 
 export interface Pass {
   name: string;
@@ -43,8 +45,56 @@ const foldPass: Pass = {
   run: foldConstants,
 };
 
-export const passes: readonly Pass[] = [...rewritePasses, foldPass];
-export const passNames: readonly string[] = passes.map((p) => p.name);
+const hoistPass: Pass = {
+  name: "scan-hoist",
+  what: "state-independent work out of scan bodies: input projections as one matmul over all steps",
+  run: scanHoist,
+};
+
+/** Decisions recorded on each scan for the kernel backends (after folding: they see the final body). */
+const scanSchedulePasses: Pass[] = [
+  {
+    name: "scan-fuse",
+    what: "a scan's whole step (h·W_hhᵀ, gates, state update) as one kernel",
+    run: scanFuse,
+  },
+  {
+    name: "scan-persistent",
+    what: "all steps of a fused scan in one dispatch where the cost model says it is faster",
+    run: scanPersistent,
+  },
+];
+
+export const passes: readonly Pass[] = [
+  ...rewritePasses,
+  hoistPass,
+  foldPass,
+  ...scanSchedulePasses,
+];
+/**
+ * Passes over the kernels rather than the graph (compiler/kernels), switched
+ * like the rest: off at -O0 or by `--disable-pass NAME`.
+ */
+export const kernelPasses: readonly { name: string; what: string }[] = [
+  {
+    name: "fuse",
+    what: "kernels of several ops: elementwise chains, conv/matmul epilogues, softmax/layernorm rows, concat slices",
+  },
+  {
+    name: "plan-memory",
+    what: "intermediate buffers share memory when their lifetimes do not overlap",
+  },
+];
+
+export const passNames: readonly string[] = [
+  ...passes.map((p) => p.name),
+  ...kernelPasses.map((p) => p.name),
+];
+
+/** Whether a kernel pass runs under these options. */
+export function kernelPassOn(opts: OptimizeOptions | undefined, name: string): boolean {
+  return opts?.level !== 0 && !(opts?.disable ?? []).includes(name);
+}
 
 export interface OptimizeOptions {
   /** 0: no passes; 1 (default): all but the disabled ones. */
@@ -77,7 +127,13 @@ export function optimize(
     for (const p of rewritePasses) g = run(p, g);
     if (g.nodes.length === before) break;
   }
+  const before = g;
+  g = run(hoistPass, g);
+  // The hoisted projections are new nodes: simplify them like the rest (CSE merges
+  // the two directions' time-major views of one input).
+  if (g !== before) for (const p of rewritePasses) g = run(p, g);
   g = run(foldPass, g);
+  for (const p of scanSchedulePasses) g = run(p, g);
   if (!off.has("dce")) g = dce(g);
   return { graph: g, log };
 }

@@ -65,6 +65,23 @@ export function checkPlanShape(plan: ExecutablePlan): void {
       );
     for (const id of d.buffers)
       if (!byId.has(id)) problems.push(`dispatch ${i} binds buffer ${id}, which does not exist`);
+    // Buffers sharing a memory slot (plan-memory.ts) are never live at once.
+    const slots = new Map<number, number>();
+    for (const id of new Set(d.buffers)) {
+      const slot = byId.get(id)?.slot;
+      if (slot === undefined) continue;
+      const other = slots.get(slot);
+      if (other !== undefined)
+        problems.push(
+          `dispatch ${i} binds buffers ${other} and ${id}, which share memory slot ${slot}`,
+        );
+      slots.set(slot, id);
+    }
+    const dynamic = k.bindings.filter((b) => b.dynamicOffset).length;
+    if ((d.dynamicOffsets?.length ?? 0) !== dynamic)
+      problems.push(
+        `dispatch ${i} of ${describeKernel(plan, d.kernel)} gives ${d.dynamicOffsets?.length ?? 0} dynamic offsets for ${dynamic} bindings`,
+      );
     if (d.grid.length !== 3 || d.grid.some((g) => !Number.isInteger(g) || g < 0))
       problems.push(
         `dispatch ${i} of ${describeKernel(plan, d.kernel)}: grid [${d.grid.join(", ")}]`,
@@ -167,7 +184,8 @@ export function planLimits(plan: ExecutablePlan, adapter: GPUSupportedLimits): L
         binding.access === "uniform"
           ? "maxUniformBufferBindingSize"
           : "maxStorageBufferBindingSize";
-      want(limit, b.bytes, () =>
+      // A binding with a size (a recurrence's step slot) binds only that much.
+      want(limit, binding.size ?? b.bytes, () =>
         diagnostic(
           "NN7002",
           `${who} binds ${describeBuffer(b)} [${b.shape.join(", ")}] (${bytes(b.bytes)}) at @binding(${binding.binding}); this adapter allows at most ${bytes(adapter[limit] as number)} per ${binding.access === "uniform" ? "uniform" : "storage"} binding`,

@@ -196,8 +196,13 @@ async function deviceFor(want: Limits): Promise<Gpu> {
   }
   let device: GPUDevice;
   try {
+    // Timestamp queries where the adapter has them: `nnc bench` times each kernel with them.
+    const features: GPUFeatureName[] = adapter.features.has("timestamp-query")
+      ? ["timestamp-query"]
+      : [];
     device = await adapter.requestDevice({
       requiredLimits: requested as Record<string, number>,
+      requiredFeatures: features,
       label: "nnc",
     });
   } catch (e) {

@@ -110,15 +110,29 @@ export class GpuPlan {
         if (b.access === "uniform") uniform.add(d.buffers[j]!);
       });
     }
+    // Planned buffers (plan-memory.ts) share one allocation per slot, as large as its largest.
+    const slotBytes = new Map<number, number>();
+    for (const spec of plan.buffers)
+      if (spec.slot !== undefined)
+        slotBytes.set(spec.slot, Math.max(slotBytes.get(spec.slot) ?? 4, spec.bytes));
+    const slots = new Map<number, GPUBuffer>();
     const n = pushScopes(device);
     for (const spec of plan.buffers) {
+      const shared = spec.slot === undefined ? undefined : slots.get(spec.slot);
+      if (shared) {
+        this.buffers.set(spec.id, shared);
+        continue;
+      }
       const usage =
         BufferUsage.STORAGE |
         BufferUsage.COPY_SRC |
         BufferUsage.COPY_DST |
         (uniform.has(spec.id) ? BufferUsage.UNIFORM : 0);
-      const buf = device.createBuffer({ size: spec.bytes, usage, label: spec.name });
+      const size = spec.slot === undefined ? spec.bytes : slotBytes.get(spec.slot)!;
+      const label = spec.slot === undefined ? spec.name : `slot ${spec.slot}`;
+      const buf = device.createBuffer({ size, usage, label });
       this.buffers.set(spec.id, buf);
+      if (spec.slot !== undefined) slots.set(spec.slot, buf);
       if (spec.source.kind === "const") {
         const values = spec.source.values;
         const data =
@@ -142,17 +156,29 @@ export class GpuPlan {
     }
     const compiled = await Promise.all(plan.kernels.map((_, i) => this.compileKernel(i)));
     this.kernels.push(...compiled);
+    // Dispatches of one kernel over the same buffers (a recurrence's steps) share a bind group.
+    const shared = new Map<string, GPUBindGroup>();
     for (const [i, d] of plan.dispatches.entries()) {
       const k = plan.kernels[d.kernel]!;
+      const key = `${d.kernel}:${d.buffers.join(",")}`;
+      const hit = shared.get(key);
+      if (hit) {
+        this.bindGroups.push(hit);
+        continue;
+      }
       device.pushErrorScope("validation");
       const group = device.createBindGroup({
         label: `dispatch ${i} ${k.name}`,
         layout: compiled[d.kernel]!.layout,
         entries: k.bindings.map((b, j) => ({
           binding: b.binding,
-          resource: { buffer: this.buffers.get(d.buffers[j]!)! },
+          resource: {
+            buffer: this.buffers.get(d.buffers[j]!)!,
+            ...(b.size !== undefined ? { size: b.size } : {}),
+          },
         })),
       });
+      shared.set(key, group);
       const err = await device.popErrorScope();
       if (err)
         throw deviceError(
@@ -214,7 +240,10 @@ export class GpuPlan {
       entries: k.bindings.map((b) => ({
         binding: b.binding,
         visibility: COMPUTE_STAGE,
-        buffer: { type: bindingType(b.access) },
+        buffer: {
+          type: bindingType(b.access),
+          ...(b.dynamicOffset ? { hasDynamicOffset: true } : {}),
+        },
       })),
     });
     const pipelineLayout = device.createPipelineLayout({
@@ -333,7 +362,7 @@ export class GpuPlan {
       for (const [i, d] of plan.dispatches.entries()) {
         if (d.grid[0] * d.grid[1] * d.grid[2] === 0) continue;
         pass.setPipeline(this.kernels[d.kernel]!.pipeline);
-        pass.setBindGroup(0, this.bindGroups[i]!);
+        pass.setBindGroup(0, this.bindGroups[i]!, d.dynamicOffsets ?? []);
         pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
       }
       pass.end();
@@ -380,6 +409,81 @@ export class GpuPlan {
     return out;
   }
 
+  /**
+   * GPU time of each dispatch in ms from timestamp queries (undefined when the
+   * device has no `timestamp-query`): every dispatch in a compute pass of its
+   * own between two timestamps. For `nnc bench`; run() is what gets timed
+   * host to host.
+   */
+  profile(inputs: Map<string, Tensor>): Promise<number[] | undefined> {
+    const next = this.last.then(
+      () => this.profileNow(inputs),
+      () => this.profileNow(inputs),
+    );
+    this.last = next;
+    return next;
+  }
+
+  private async profileNow(inputs: Map<string, Tensor>): Promise<number[] | undefined> {
+    this.assertUsable();
+    const { plan, device } = this;
+    if (!device.features.has("timestamp-query")) return undefined;
+    for (const inp of plan.inputs) {
+      const t = inputs.get(inp.name);
+      if (t) this.write(this.spec(inp.buffer), t);
+    }
+    const ms = new Array<number>(plan.dispatches.length).fill(0);
+    // A query set holds at most 4096 timestamps: 2048 dispatches per submit.
+    const chunk = 2048;
+    for (let from = 0; from < plan.dispatches.length; from += chunk) {
+      const count = Math.min(chunk, plan.dispatches.length - from);
+      const n = pushScopes(device);
+      const querySet = device.createQuerySet({ type: "timestamp", count: 2 * count });
+      const resolved = device.createBuffer({
+        size: 16 * count,
+        usage: 0x200 | BufferUsage.COPY_SRC,
+      });
+      const read = device.createBuffer({
+        size: 16 * count,
+        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      });
+      const enc = device.createCommandEncoder({ label: "nnc profile" });
+      for (let q = 0; q < count; q++) {
+        const i = from + q;
+        const d = plan.dispatches[i]!;
+        const pass = enc.beginComputePass({
+          timestampWrites: {
+            querySet,
+            beginningOfPassWriteIndex: 2 * q,
+            endOfPassWriteIndex: 2 * q + 1,
+          },
+        });
+        if (d.grid[0] * d.grid[1] * d.grid[2] > 0) {
+          pass.setPipeline(this.kernels[d.kernel]!.pipeline);
+          pass.setBindGroup(0, this.bindGroups[i]!, d.dynamicOffsets ?? []);
+          pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
+        }
+        pass.end();
+      }
+      enc.resolveQuerySet(querySet, 0, 2 * count, resolved, 0);
+      enc.copyBufferToBuffer(resolved, 0, read, 0, 16 * count);
+      device.queue.submit([enc.finish()]);
+      const errors = await popScopes(device, n);
+      if (errors.length > 0) throw deviceError(`profiling the plan failed: ${errors.join("; ")}`);
+      await read.mapAsync(MAP_READ_MODE);
+      const stamps = new BigUint64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      for (let q = 0; q < count; q++) {
+        const dt = stamps[2 * q + 1]! - stamps[2 * q]!;
+        ms[from + q] = dt > 0n ? Number(dt) / 1e6 : 0;
+      }
+      querySet.destroy();
+      resolved.destroy();
+      read.destroy();
+    }
+    return ms;
+  }
+
   private unmapAll(): void {
     for (const s of this.staging) if (s.mapState !== "unmapped") s.unmap();
   }
@@ -395,7 +499,7 @@ export class GpuPlan {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(this.kernels[d.kernel]!.pipeline);
-      pass.setBindGroup(0, this.bindGroups[i]!);
+      pass.setBindGroup(0, this.bindGroups[i]!, d.dynamicOffsets ?? []);
       pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
       pass.end();
       enc.finish();
