@@ -111,6 +111,17 @@ export function literal(v: number, t: VType, helpers: Set<Helper>): string {
   return f32Literal(v, helpers);
 }
 
+/**
+ * Iterations of a reduction nest the driver may unroll whole. Lavapipe (NIR)
+ * fully unrolls loops of a small constant count, and LLVM's time at the
+ * first dispatch grows with the unrolled loads: global average pooling over
+ * 7×7 took 0.8–1 s to JIT unrolled, 0.07–0.12 s as a loop.
+ */
+const UNROLLED_AT_MOST = 16;
+
+/** `n` as a loop bound the shader compiler cannot see through (the output is never empty). */
+export const opaqueCount = (n: number) => `select(${n}, 0, arrayLength(&out) == 0u)`;
+
 const condSym = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" } as const;
 
 export class ExprWriter {
@@ -285,10 +296,10 @@ export class ExprWriter {
       `${block.indent}var ${acc}: ${t} = ${literal(reduceInit(e.kind, e.dtype), e.dtype, this.helpers)};`,
     );
     let indent = block.indent;
-    for (const v of e.vars) {
-      block.lines.push(
-        `${indent}for (var ${v.name}: i32 = 0; ${v.name} < ${v.extent}; ${v.name}++) {`,
-      );
+    const total = e.vars.reduce((n, v) => n * v.extent, 1);
+    for (const [d, v] of e.vars.entries()) {
+      const bound = d === 0 && total > UNROLLED_AT_MOST ? opaqueCount(v.extent) : v.extent;
+      block.lines.push(`${indent}for (var ${v.name}: i32 = 0; ${v.name} < ${bound}; ${v.name}++) {`);
       indent += "  ";
     }
     const inner: Block = { lines: block.lines, indent };
