@@ -10,6 +10,7 @@
 // k for all of them). A persistent kernel is the same kernel looping over the
 // steps in one workgroup.
 
+import { stepWorkgroupSize } from "../passes/scan-schedule.js";
 import type { ICond, IExpr, VExpr } from "./expr.js";
 import { delinearize, linearize } from "./index-maps.js";
 import type { Kernel, KernelStore, Schedule } from "./ir.js";
@@ -25,7 +26,7 @@ import {
   spaceNames,
 } from "./scan-lower.js";
 import type { Placement } from "./scan-place.js";
-import { gridFor, reducesOf, threadCount, varsOf, WORKGROUP_SIZE } from "./schedule.js";
+import { gridFor, reducesOf, threadCount, varsOf } from "./schedule.js";
 
 /**
  * Multiply-adds per step below which a step is small: its run time is a few
@@ -146,7 +147,7 @@ function fusedStep(
   const why = cx.a.schedule?.why ?? (persistent ? "persistent" : "fused step");
   const wg = persistent
     ? Math.min(MAX_PERSISTENT_WORKGROUP, Math.max(32, Math.ceil(threads / 32) * 32))
-    : WORKGROUP_SIZE;
+    : stepWorkgroupSize(threads);
   return [
     {
       name: `k${opts.index}_scan${cx.scan.id}_${persistent ? "persistent" : "step"}`,
@@ -160,7 +161,7 @@ function fusedStep(
       body,
       schedule,
       workgroup: [wg, 1, 1],
-      grid: persistent ? [1, 1, 1] : gridFor(threads),
+      grid: persistent ? [1, 1, 1] : gridFor(threads, wg),
       threads,
       stores,
       loop: { ...cx.loop(why, persistent), ...(inWorkgroup ? { state: stateCols } : {}) },

@@ -21,7 +21,11 @@
 import {
   type ICond,
   type IExpr,
+  iadd,
   ic,
+  imul,
+  ivar,
+  linearTerms,
   printV,
   rangeOf,
   reduceInit,
@@ -285,8 +289,8 @@ export function emitScanKernel(k: Kernel): string {
           if (TN === 1) x = bind(w.v(body, env(i, 0), block));
           else if (f) {
             const sc = bind(w.v(f.scalar, env(i, 0), block));
-            const at = w.i(w.flat(f.vec.binding, f.vec.index), env(i, 0), block);
-            x = `${sc} * ${bind(`${w.bindingName(f.vec.binding)}[(${at}) / 4]`)}`;
+            const at = w.i(vec4Index(w.flat(f.vec.binding, f.vec.index), nVar!), env(i, 0), block);
+            x = `${sc} * ${bind(`${w.bindingName(f.vec.binding)}[${at}]`)}`;
           } else {
             x = `vec4<f32>(${[0, 1, 2, 3].map((l) => bind(w.v(body, env(i, l), block))).join(", ")})`;
           }
@@ -342,7 +346,7 @@ export function emitScanKernel(k: Kernel): string {
     // The epilogue, row by row in straight-line code: every output of the row's
     // columns as one vector expression (on a CPU adapter, memory accesses in loops
     // compile several times slower), shared subexpressions bound once.
-    const lw = nVar && TN === 4 ? new LaneWriter(w, nVar.name, vec4, out) : undefined;
+    const lw = nVar && TN === 4 ? new LaneWriter(w, nVar, vec4, out) : undefined;
     for (let i = 0; i < TM; i++) {
       const env = (l: number): Env => {
         const e = new Map<string, string>();
@@ -438,6 +442,21 @@ export function emitScanKernel(k: Kernel): string {
 }
 
 /**
+ * The vec4 element of an index aligned along the columns (alignedAlong): the
+ * flat index over 4 with the column as 4·n_t, so no division (a signed one
+ * costs every lane of every load on a CPU adapter).
+ */
+function vec4Index(flat: IExpr, n: { name: string; extent: number }): IExpr {
+  const { terms, c } = linearTerms(flat);
+  let at: IExpr = ic(c / 4);
+  for (const t of terms) {
+    const unit = t.atom.op === "var" && t.atom.name === n.name;
+    at = iadd(at, unit ? ivar(`${n.name}_t`, Math.ceil(n.extent / 4)) : imul(t.atom, t.coef / 4));
+  }
+  return at;
+}
+
+/**
  * f32 bindings of 4-aligned size accessed four columns at a time somewhere (a
  * reduction factor or an epilogue load aligned along the columns) whose every
  * store is such a vec4 too; their other accesses index single elements.
@@ -480,12 +499,16 @@ class LaneWriter {
   private acc: ReadonlyMap<VExpr, string> = new Map();
   private indent = "";
 
+  readonly n: string;
+
   constructor(
     readonly w: ExprWriter,
-    readonly n: string,
+    readonly nVar: { name: string; extent: number },
     readonly vec4: ReadonlySet<number>,
     readonly lines: string[],
-  ) {}
+  ) {
+    this.n = nVar.name;
+  }
 
   /** The next row: its variables and accumulators. */
   start(env: (l: number) => Env, acc: ReadonlyMap<VExpr, string>, indent: string): void {
@@ -535,8 +558,8 @@ class LaneWriter {
         const flat = this.w.flat(e.binding, e.index);
         if ((this.w as ScanWriter).readsState(e)) return this.perLane(e);
         if (!this.vec4.has(e.binding) || !alignedAlong(flat, this.n)) return this.perLane(e);
-        const at = this.w.i(flat, this.env(0), this.block);
-        return { text: this.bind(`${this.w.bindingName(e.binding)}[(${at}) / 4]`), vec: true };
+        const at = this.w.i(vec4Index(flat, this.nVar), this.env(0), this.block);
+        return { text: this.bind(`${this.w.bindingName(e.binding)}[${at}]`), vec: true };
       }
       case "unary": {
         const x = this.v(e.x);
@@ -644,7 +667,7 @@ class LaneWriter {
     const b = { dtype };
     const uniformWhen = !st.when || !varsOf(st.when).has(this.n);
     if (this.vec4.has(st.binding) && uniformWhen && alignedAlong(flat, this.n)) {
-      const text = `${name}[(${w.i(flat, this.env(0), this.block)}) / 4] = ${this.splat(x, "f32")};`;
+      const text = `${name}[${w.i(vec4Index(flat, this.nVar), this.env(0), this.block)}] = ${this.splat(x, "f32")};`;
       return [st.when ? `if (${w.cond(st.when, this.env(0), this.block)}) { ${text} }` : text];
     }
     return [0, 1, 2, 3].map((l) => {

@@ -52,7 +52,24 @@ export const COST = {
   workgroupBytes: 16384,
   /** Invocations per workgroup the kernels use. */
   workgroupSize: 64,
+  /** Workgroups a per-step dispatch is split into at least, where it has the invocations (stepWorkgroupSize). */
+  minStepWorkgroups: 8,
+  /** The smallest workgroup a step is split into (a SIMD vector or two of a CPU adapter). */
+  minStepWorkgroupSize: 16,
 } as const;
+
+/**
+ * The workgroup size of a per-step kernel of `threads` invocations: 64,
+ * halved while that leaves fewer than minStepWorkgroups. A CPU adapter
+ * (lavapipe) runs each workgroup on one thread: a step of two workgroups
+ * waits for the slower of two threads, one of eight balances over the cores.
+ */
+export function stepWorkgroupSize(threads: number): number {
+  let wg = COST.workgroupSize;
+  while (wg > COST.minStepWorkgroupSize && Math.ceil(threads / wg) < COST.minStepWorkgroups)
+    wg /= 2;
+  return wg;
+}
 
 function scanAttrs(n: GraphNode) {
   return getOp("scan").attrs.parse(n.attrs) as {
@@ -128,7 +145,8 @@ export function persistentChoice(body: Graph, nState: number, steps: number): Sc
     .reduce((s, o) => s + 4 * numel(body.nodes.find((n) => n.id === o.node)!.type.shape), 0);
   const W = stepFlops(body);
   const size = numel(body.nodes.find((n) => n.id === body.outputs[0]!.node)!.type.shape);
-  const groups = Math.max(1, Math.ceil(size / 4 / COST.workgroupSize));
+  const threads = Math.ceil(size / 4);
+  const groups = Math.max(1, Math.ceil(threads / stepWorkgroupSize(threads)));
   const P = Math.min(groups, COST.parallelUnits);
   const us = (s: number) => `${(s * 1e6).toFixed(1)} µs`;
   const dispatched = COST.dispatchSeconds + W / (P * COST.workgroupFlops);

@@ -82,6 +82,27 @@ describe.skipIf(!gpu.ok)("recurrences on WebGPU agree with the CPU", () => {
     expectAllClose(got, cpu);
   }, 120_000);
 
+  // A step split into small workgroups (the last one partly past the columns),
+  // weights read by vec4 index: 41 column tiles, batch 5 in row tiles of 2 (the
+  // last half empty), both directions, with and without initial states.
+  for (const entry of ["lstm", "gru"] as const) {
+    const c: RnnCase = {
+      entry,
+      args: { hidden: "164", bidirectional: "true" },
+      shapes: { input: [5, 7, 9] },
+    };
+    for (const cc of [c, withState(c)]) {
+      it(`${label(cc)} fused step in small workgroups`, async () => {
+        const m = compileCase(cc, { disable: ["scan-persistent"] });
+        const step = m.plan(specs(cc.shapes)).kernels.find((k) => k.name.includes("_step"))!;
+        expect(step.workgroupSize[0]).toBeLessThan(64);
+        expect(step.wgsl).not.toMatch(/\) \/ 4\]/);
+        const { cpu, gpu: got } = await cpuAndGpu(m, seededInputs(cc.shapes));
+        expectAllClose(got, cpu);
+      }, 60_000);
+    }
+  }
+
   it("GRU hidden 512, 2 layers, bidirectional, 64 steps, batch 4", async () => {
     const c: RnnCase = {
       entry: "gru",
