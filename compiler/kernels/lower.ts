@@ -20,6 +20,7 @@ import {
 } from "./grouping.js";
 import { computeType } from "./index-maps.js";
 import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
+import { atNode, attrsOf } from "./node-attrs.js";
 import { lowerScan } from "./scan-lower.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
@@ -59,33 +60,6 @@ function sourceOf(node: GraphNode): KernelSource {
     ...(node.span ? { at: formatLocation(node.span) } : {}),
     ...(node.scope ? { scope: node.scope } : {}),
   };
-}
-
-const attrsCache = new WeakMap<GraphNode, Record<string, unknown>>();
-function attrsOf(node: GraphNode): Record<string, unknown> {
-  let a = attrsCache.get(node);
-  if (!a) {
-    a = getOp(node.op).attrs.parse(node.attrs) as Record<string, unknown>;
-    attrsCache.set(node, a);
-  }
-  return a;
-}
-
-/** Rethrows an op's lowering error as a diagnostic at the node's span. */
-function atNode<T>(node: GraphNode, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof OpError) {
-      throw new NncError({
-        code: e.code,
-        severity: "error",
-        message: `%${node.id} ${node.op}: ${e.message}`,
-        ...(node.span ? { span: node.span } : {}),
-      });
-    }
-    throw e;
-  }
 }
 
 /** Where a view's value lives: in `node`'s buffer, shifted by `offset` along each dim. */

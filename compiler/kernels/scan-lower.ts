@@ -21,7 +21,7 @@ import { formatLocation, NncError } from "../diagnostics.js";
 import type { Graph, GraphNode } from "../graph.js";
 import { getOp } from "../ops/index.js";
 import { type LowerOperand, OpError } from "../ops/op.js";
-import { seqAxis } from "../ops/scan.js";
+import { type ScanAttrs, seqAxis } from "../ops/scan.js";
 import { numel } from "../types.js";
 import {
   type ICond,
@@ -50,6 +50,7 @@ import {
   type KernelStore,
   STEP_VAR,
 } from "./ir.js";
+import { atNode, attrsOf } from "./node-attrs.js";
 import { planFusedStep } from "./scan-fuse.js";
 import type { ScanPlacements } from "./scan-place.js";
 import { chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
@@ -65,16 +66,6 @@ export interface ScanHost {
   locate(id: number, at: IExpr[]): { buffer: number; index: IExpr[] };
   /** The buffer a computed outer value is written to, created on first use. */
   computedBuffer(id: number): number;
-}
-
-export interface ScanAttrs {
-  body: Graph;
-  axis: number;
-  reverse: boolean;
-  nSeq: number;
-  nState: number;
-  seqAxes?: number[];
-  schedule?: { fused: boolean; persistent: boolean; why?: string };
 }
 
 export interface ScanLowerOptions {
@@ -202,33 +193,6 @@ export function remapC(c: ICond, map: ReadonlyMap<number, number>): ICond {
 }
 
 // ---------------------------------------------------------------- evaluating nodes
-
-const attrsCache = new WeakMap<GraphNode, Record<string, unknown>>();
-function attrsOf(node: GraphNode): Record<string, unknown> {
-  let a = attrsCache.get(node);
-  if (!a) {
-    a = getOp(node.op).attrs.parse(node.attrs) as Record<string, unknown>;
-    attrsCache.set(node, a);
-  }
-  return a;
-}
-
-/** Rethrows an op's lowering error as a diagnostic at the node's span. */
-function atNode<T>(node: GraphNode, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof OpError) {
-      throw new NncError({
-        code: e.code,
-        severity: "error",
-        message: `%${node.id} ${node.op}: ${e.message}`,
-        ...(node.span ? { span: node.span } : {}),
-      });
-    }
-    throw e;
-  }
-}
 
 function sourceOf(node: GraphNode): KernelSource {
   return {

@@ -7,17 +7,8 @@
 
 import type { Graph, GraphNode } from "../graph.js";
 import { getOp, inferOp } from "../ops/index.js";
-import { seqAxis } from "../ops/scan.js";
+import { type ScanAttrs, seqAxis } from "../ops/scan.js";
 import { numel, type TensorType } from "../types.js";
-
-interface ScanAttrs {
-  body: Graph;
-  axis: number;
-  reverse: boolean;
-  nSeq: number;
-  nState: number;
-  seqAxes?: number[];
-}
 
 /** The graph with every scan (nested ones included) replaced by its unrolled steps. */
 export function unrollScans(graph: Graph): Graph {

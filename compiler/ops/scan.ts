@@ -48,6 +48,8 @@ const attrs = z
   })
   .strict();
 
+export type ScanAttrs = z.infer<typeof attrs>;
+
 /** The time axis of sequence `i` of a scan. */
 export function seqAxis(a: { axis: number; seqAxes?: number[] | undefined }, i: number): number {
   return a.seqAxes?.[i] ?? a.axis;

@@ -14,19 +14,9 @@
 
 import type { Graph, GraphInput, GraphNode } from "../graph.js";
 import { getOp, inferOp } from "../ops/index.js";
-import { seqAxis } from "../ops/scan.js";
+import { type ScanAttrs, seqAxis } from "../ops/scan.js";
 import { numel, sameShape } from "../types.js";
 import { GraphEditor } from "./editor.js";
-
-interface ScanAttrs {
-  body: Graph;
-  axis: number;
-  reverse: boolean;
-  nSeq: number;
-  nState: number;
-  seqAxes?: number[];
-  schedule?: unknown;
-}
 
 /** Contractions and reductions: what is worth computing for all steps at once. */
 const HEAVY = new Set([
