@@ -23,7 +23,19 @@ describe("WGSL kept small for the driver's compiler", () => {
     }
   });
 
-  it("a reduction nest of more than 16 iterations has an opaque outer bound", () => {
+  it("a tiled kernel's reduction loops have opaque bounds (mobilenet's depthwise 3×3)", () => {
+    const m = compile({ stdlib: "mobilenet" }, { entry: "mobilenet_v2" }).plan(at224);
+    const depthwise = m.kernels.filter(
+      (k) => k.wgsl.includes("var acc_1_0") && k.wgsl.includes("kw"),
+    );
+    expect(depthwise.length).toBeGreaterThan(0);
+    for (const k of depthwise) {
+      expect(k.wgsl, k.name).toContain("kh < select(3, 0, arrayLength(&out) == 0u)");
+      expect(k.wgsl, k.name).toContain("kw < select(3, 0, arrayLength(&out) == 0u)");
+    }
+  });
+
+  it("a naive reduction nest of more than 16 iterations has an opaque outer bound", () => {
     const gap = plan.kernels.find((k) => k.name.includes("reduce_mean"))!;
     expect(gap.wgsl).toContain("r < select(7, 0, arrayLength(&out) == 0u)");
     // 3×3 max pooling stays unrolled: 9 loads are cheap to compile and faster to run.
