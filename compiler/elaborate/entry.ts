@@ -225,7 +225,7 @@ export function elaborateEntry(
       type = { dtype, shape: given.shape };
     } else if (p.default !== null) {
       continue;
-    } else if (declared?.dims && declared.dims.every((d) => d.kind !== "DimAny")) {
+    } else if (declared?.dims?.every((d) => d.kind !== "DimAny")) {
       const shape = declared.dims.map((d) => {
         if (d.kind === "DimInt") return d.value;
         const name = (d as { name: string }).name;

@@ -21,7 +21,7 @@ import { type DType, formatType } from "../types.js";
 import { builtins, tensorMethods } from "./builtins/index.js";
 import { applyStage, builtinCallable, type EvaluatedArg, invoke, sequenceOf } from "./calls.js";
 import { type Ctx, limits, pathOf, raise, withPrefix } from "./context.js";
-import { binary, node, reshape, toTensor, transpose, unary } from "./emit.js";
+import { binary, node, reshape, transpose, unary } from "./emit.js";
 import { type ModuleScope, Scope } from "./scope.js";
 import {
   boolV,
@@ -32,7 +32,6 @@ import {
   type ListValue,
   listV,
   NONE,
-  recordV,
   show,
   type TensorValue,
   type Value,

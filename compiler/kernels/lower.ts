@@ -6,7 +6,7 @@
 import { formatLocation, NncError } from "../diagnostics.js";
 import type { Graph, GraphNode } from "../graph.js";
 import { getOp } from "../ops/index.js";
-import { type LowerOperand, OpError } from "../ops/op.js";
+import type { LowerOperand } from "../ops/op.js";
 import { numel } from "../types.js";
 import { type IExpr, type IVar, iadd, ivar, type VExpr, vload } from "./expr.js";
 import { fuseGraph } from "./fuse.js";

@@ -20,7 +20,7 @@
 import { formatLocation, NncError } from "../diagnostics.js";
 import type { Graph, GraphNode } from "../graph.js";
 import { getOp } from "../ops/index.js";
-import { type LowerOperand, OpError } from "../ops/op.js";
+import type { LowerOperand } from "../ops/op.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
 import { numel } from "../types.js";
 import {

@@ -299,7 +299,9 @@ export class ExprWriter {
     const total = e.vars.reduce((n, v) => n * v.extent, 1);
     for (const [d, v] of e.vars.entries()) {
       const bound = d === 0 && total > UNROLLED_AT_MOST ? opaqueCount(v.extent) : v.extent;
-      block.lines.push(`${indent}for (var ${v.name}: i32 = 0; ${v.name} < ${bound}; ${v.name}++) {`);
+      block.lines.push(
+        `${indent}for (var ${v.name}: i32 = 0; ${v.name} < ${bound}; ${v.name}++) {`,
+      );
       indent += "  ";
     }
     const inner: Block = { lines: block.lines, indent };

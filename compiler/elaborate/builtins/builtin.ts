@@ -57,7 +57,7 @@ export const T = {
 
 export function tensorArg(call: BuiltinCall, i: number, name: string): TensorValue {
   const v = call.inputs[i];
-  if (!v || v.k !== "tensor") {
+  if (v?.k !== "tensor") {
     raise(
       call.ctx,
       "NN3004",

@@ -55,7 +55,7 @@ function stepResults(
   for (const [k, v] of result.fields) byName.set(k, v);
   const next = state.map(([k, init]) => {
     const v = byName.get(k);
-    if (!v || v.k !== "tensor")
+    if (v?.k !== "tensor")
       raise(
         ctx,
         "NN3004",
