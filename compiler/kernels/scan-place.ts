@@ -7,7 +7,8 @@
 // mapped forward through the chain of movement ops — slice (a row range
 // becomes a condition on t), reshape, permute, concat — to the group's own
 // coordinates. The copy kernel is skipped once every scan it reads has placed
-// its part (a scan that did not fuse leaves it, redundant but correct).
+// its part (a scan that did not fuse leaves it, redundant but correct). A
+// scan of one slot (rnn, gru: h alone) is read whole, with no slice first.
 
 import type { GraphNode } from "../graph.js";
 import { getOp } from "../ops/index.js";
@@ -117,15 +118,20 @@ function placement(
 ): Placement | undefined {
   const ops = [...path].reverse(); // from the scan up
   const first = g.node(ops[0]![0]);
-  if (first.op !== "slice") return undefined;
-  const a = first.attrs as { starts: number[]; ends: number[]; steps?: number[] };
-  if (a.steps?.some((s) => s !== 1)) return undefined;
-  const [r0, c0] = a.starts as [number, number];
-  const [r1, c1] = a.ends as [number, number];
+  // A scan of one slot (an RNN's or GRU's h) is read whole, with no slice first.
+  let rest = ops;
+  let [r0, c0, r1, c1] = [0, 0, T, g.node(first.inputs[ops[0]![1]]!).type.shape[1]!];
+  if (first.op === "slice") {
+    const a = first.attrs as { starts: number[]; ends: number[]; steps?: number[] };
+    if (a.steps?.some((s) => s !== 1)) return undefined;
+    [r0, c0] = a.starts as [number, number];
+    [r1, c1] = a.ends as [number, number];
+    rest = ops.slice(1);
+  }
   const slot = slots.findIndex((s) => s.offset <= c0 && c1 <= s.offset + s.size);
   if (slot < 0) return undefined;
   const s = slots[slot]!;
-  for (const [id, k] of ops.slice(1)) {
+  for (const [id, k] of rest) {
     const n = g.node(id);
     if (
       !movement(n) ||
@@ -145,7 +151,7 @@ function placement(
       if (c0 > s.offset || c1 < s.offset + s.size)
         when = cand(when, cand(icmp("ge", c, c0), icmp("lt", c, c1)));
       let shape = [r1 - r0, c1 - c0];
-      for (const [id, k] of ops.slice(1)) {
+      for (const [id, k] of rest) {
         const n = g.node(id);
         const attrs = getOp(n.op).attrs.parse(n.attrs) as Record<string, unknown>;
         switch (n.op) {

@@ -57,9 +57,7 @@ describe("dispatches per forward in the stdlib CNNs at 224", () => {
     });
   }
 
-  // Every other CNN of the stdlib: no kernel only copies data. (The recurrent
-  // entries are not yet clean: a 1-layer rnn ends with a permute copy, a
-  // bidirectional gru with a concat copy; lstm places its outputs in place.)
+  // Every other CNN of the stdlib: no kernel only copies data.
   const others: [string, string[]][] = [
     ["resnet", ["resnet34", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d"]],
     ["densenet", ["densenet169", "densenet201"]],
@@ -77,6 +75,24 @@ describe("dispatches per forward in the stdlib CNNs at 224", () => {
       }
     }, 60_000);
   }
+
+  it("rnn, lstm, gru (1 and 2 layers, bidirectional) and highway: no kernel only copies", () => {
+    // The step kernels store `output`, `h_n` and `c_n` in place (scan-place.ts),
+    // whether the scan has several slots (lstm: h, c) or one (rnn, gru: h).
+    const cases: [string, Record<string, string>, number[]][] = [
+      ["rnn", { hidden: "64" }, [2, 16, 32]],
+      ["rnn", { hidden: "64", layers: "2", bidirectional: "true" }, [2, 16, 32]],
+      ["lstm", { hidden: "512", layers: "2", bidirectional: "true" }, [4, 64, 256]],
+      ["gru", { hidden: "512" }, [1, 64, 256]],
+      ["gru", { hidden: "512", layers: "2", bidirectional: "true" }, [4, 64, 256]],
+      ["highway", { layers: "2" }, [2, 16]],
+    ];
+    for (const [entry, args, shape] of cases) {
+      const program = compile({ stdlib: "rnn" }, { entry, args }).kernels({ input: { shape } });
+      const copies = program.kernels.filter((k) => copyOnly(k.body)).map((k) => k.name);
+      expect(copies, `${entry} ${JSON.stringify(args)}`).toEqual([]);
+    }
+  });
 
   it("lenet5: conv+bias+sigmoid, pool, conv, pool, three linears", () => {
     const p = kernelsOf({ stdlib: "lenet" }, { entry: "lenet5" }, [1, 1, 32, 32]);
