@@ -186,7 +186,8 @@ export class CompiledModel {
   kernels(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): KernelProgram {
     const graph = this.optimized(inputs);
     const fuse = kernelPassOn(this.options.optimize, "fuse");
-    return wrapInternal(() => lowerGraph(graph, { fuse }));
+    const tune = kernelPassOn(this.options.optimize, "tune");
+    return wrapInternal(() => lowerGraph(graph, { fuse, tune }));
   }
 
   inspect(stage: Stage, inputs?: Record<string, InputSpec>): string {

@@ -24,6 +24,7 @@ import { atNode, attrsOf } from "./node-attrs.js";
 import { lowerScan } from "./scan-lower.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
+import { tuneKernel } from "./tune.js";
 
 export interface LowerOptions {
   /** Storage buffers one kernel may bind (WebGPU's default maxStorageBuffersPerShaderStage is 8). */
@@ -41,6 +42,8 @@ export interface LowerOptions {
   fuse?: boolean;
   /** Register-tile contractions (default true); false gives every kernel the naive schedule. */
   tiling?: boolean;
+  /** The tune pass (tune.ts): tile shapes by the cost model; default off (4 × 4 tiles). */
+  tune?: boolean;
 }
 
 export const DEFAULT_MAX_STORAGE_BUFFERS = 8;
@@ -323,7 +326,8 @@ export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelPro
     }
     // Scan results only moved into place: the fused steps stored them already.
     if (placements.covers(group)) continue;
-    const kernel = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
+    const built = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
+    const kernel = options.tune ? tuneKernel(built) : built;
     if (kernel.threads > 0) kernels.push(kernel);
   }
   const params = graph.params

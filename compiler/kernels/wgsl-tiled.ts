@@ -16,6 +16,27 @@ import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
 
 const lane = ["x", "y", "z", "w"];
 
+/**
+ * How a tiled kernel's k loop loads its factors: unrolled by U (4 when a
+ * factor is contiguous along the innermost k), and whether the column factor
+ * is one vec4 load per 4 columns (nVec). With U = 4 and no nVec, each column
+ * of the tile costs 4 scalar loads per step of k.
+ */
+export function tiledLoads(k: Kernel): { U: number; nVec: boolean } {
+  const s = k.schedule;
+  const r = contractionOf(k.body);
+  if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary") return { U: 1, nVec: false };
+  const nVar = k.space[s.n]!;
+  const [R, C] = varsOf(r.body.a).has(nVar.name) ? [r.body.b, r.body.a] : [r.body.a, r.body.b];
+  const kv = r.vars[r.vars.length - 1]!;
+  const probe = new ExprWriter(k);
+  const cDepN = varsOf(C).has(nVar.name);
+  const nVec = cDepN && nVar.extent % 4 === 0 && vec4Along(probe, C, nVar.name);
+  const rK = kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
+  const cK = !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
+  return { U: rK || cK ? 4 : 1, nVec };
+}
+
 export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
   const s = k.schedule;
   if (s.kind !== "tiled") throw new Error(`${k.name}: not a tiled schedule`);

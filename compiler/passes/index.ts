@@ -81,6 +81,10 @@ export const kernelPasses: readonly { name: string; what: string }[] = [
     what: "kernels of several ops: elementwise chains, conv/matmul epilogues, softmax/layernorm rows, concat slices",
   },
   {
+    name: "tune",
+    what: "register tile shapes by a cost model: 4×8 where the columns load as vec4s or the k loop is not unrolled",
+  },
+  {
     name: "plan-memory",
     what: "intermediate buffers share memory when their lifetimes do not overlap",
   },

@@ -70,6 +70,8 @@ export interface CrossCase {
   domains?: Record<string, Domain>;
   /** Per output name, or one for all. */
   tolerance: Tolerance | Record<string, Tolerance>;
+  /** Lower with the tune pass (tiles chosen by the cost model, 4×8 where it pays) instead of fixed 4×4 tiles. */
+  tune?: boolean;
 }
 
 /** A random case of one primitive (or family): the ops it covers, its generator and its graph. */
@@ -156,7 +158,7 @@ export async function runOnGpu(
   inputs: Map<string, Tensor>,
   params: Map<string, Tensor>,
 ): Promise<Map<string, Tensor>> {
-  const executable = c.compiled?.plan ?? emitPlan(lowerGraph(c.graph));
+  const executable = c.compiled?.plan ?? emitPlan(lowerGraph(c.graph, { tune: c.tune ?? false }));
   const plan = await GpuPlan.create(executable);
   try {
     plan.uploadParams(c.compiled ? withDerived(c.compiled.graph, params) : params);
@@ -281,6 +283,11 @@ export async function checkProperty(p: CrossProperty<unknown>, runner: Runner = 
     p.ops.filter((op) => !seen.has(op)),
     `${p.name}: declared ops no generated graph used`,
   ).toEqual([]);
+}
+
+/** The same property with its cases lowered by the tune pass. */
+export function tuned<T>(p: CrossProperty<T>): CrossProperty<T> {
+  return { ...p, name: `${p.name} (tuned tiles)`, build: (c) => ({ ...p.build(c), tune: true }) };
 }
 
 /** One vitest test per property; compiling a few hundred kernels on a loaded machine takes minutes. */

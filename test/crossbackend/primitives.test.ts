@@ -8,7 +8,7 @@ import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { contractionProperties } from "./contractions.js";
 import { elementwiseProperties } from "./elementwise.js";
-import { crossCheck, exact, itAgrees } from "./harness.js";
+import { crossCheck, exact, itAgrees, tuned } from "./harness.js";
 import { movementProperties } from "./movement.js";
 import { reductionProperties } from "./reductions.js";
 import { scanProperties } from "./scan.js";
@@ -20,6 +20,7 @@ describe.skipIf(!inject("gpu").ok)("WebGPU agrees with the CPU", () => {
 
   describe("elementwise", () => itAgrees(elementwiseProperties));
   describe("contractions", () => itAgrees(contractionProperties));
+  describe("contractions, tuned tiles", () => itAgrees(contractionProperties.map(tuned)));
   describe("reductions and pooling", () => itAgrees(reductionProperties));
   describe("movement", () => itAgrees(movementProperties));
   describe("scan", () => itAgrees(scanProperties));
