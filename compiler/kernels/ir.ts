@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { DType } from "../types.js";
 import type { ICond, IExpr, IVar, VExpr, VType } from "./expr.js";
+import { binaryFnNames, cmpFnNames, unaryFnNames } from "./scalar.js";
 
 /** Where a buffer's contents come from: the same sources as the executable plan's. */
 export type KernelBufferSource =
@@ -171,34 +172,20 @@ export const vexprSchema: z.ZodType<VExpr> = z.lazy(() =>
     z.object({ op: z.literal("test"), cond: icondSchema, dtype: z.literal("bool") }),
     z.object({
       op: z.literal("unary"),
-      fn: z.enum([
-        "neg",
-        "abs",
-        "relu",
-        "exp",
-        "log",
-        "sqrt",
-        "rsqrt",
-        "tanh",
-        "sigmoid",
-        "erf",
-        "floor",
-        "ceil",
-        "not",
-      ]),
+      fn: z.enum(unaryFnNames),
       x: vexprSchema,
       dtype: vtype,
     }),
     z.object({
       op: z.literal("binary"),
-      fn: z.enum(["add", "sub", "mul", "div", "pow", "max", "min", "and", "or"]),
+      fn: z.enum(binaryFnNames),
       a: vexprSchema,
       b: vexprSchema,
       dtype: vtype,
     }),
     z.object({
       op: z.literal("cmp"),
-      fn: z.enum(["eq", "ne", "lt", "le", "gt", "ge"]),
+      fn: z.enum(cmpFnNames),
       a: vexprSchema,
       b: vexprSchema,
       dtype: z.literal("bool"),

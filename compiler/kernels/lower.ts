@@ -3,10 +3,8 @@
 // lowering with every operand either evaluated in place (inlined nodes, each
 // op's own `lower`) or loaded from the buffer of a materialised value.
 
-import { formatLocation, NncError } from "../diagnostics.js";
+import { formatLocation } from "../diagnostics.js";
 import type { Graph, GraphNode } from "../graph.js";
-import { getOp } from "../ops/index.js";
-import type { LowerOperand } from "../ops/op.js";
 import { numel } from "../types.js";
 import { type IExpr, type IVar, iadd, ivar, type VExpr, vload } from "./expr.js";
 import { fuseGraph } from "./fuse.js";
@@ -20,7 +18,7 @@ import {
 } from "./grouping.js";
 import { computeType } from "./index-maps.js";
 import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
-import { atNode, attrsOf } from "./node-attrs.js";
+import { atNode, attrsOf, lowerNode } from "./node-attrs.js";
 import { lowerScan } from "./scan-lower.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
@@ -225,21 +223,7 @@ function buildKernel(
     const node = g.node(id);
     if (!inside.has(id) || isBufferSource(node)) return load(id, at);
     if (group.part !== undefined && id === group.root) return load(id, at);
-    const op = getOp(node.op);
-    if (!op.lower) {
-      throw new NncError({
-        code: "NN9001",
-        severity: "error",
-        message: `%${node.id} ${node.op} has no kernel lowering yet`,
-        ...(node.span ? { span: node.span } : {}),
-      });
-    }
-    const operands: LowerOperand[] = node.inputs.map((input) => ({
-      type: g.node(input).type,
-      at: (i) => valueAt(input, i),
-    }));
-    const element = atNode(node, () => op.lower!(operands, attrsOf(node), node.type, { fresh }));
-    return atNode(node, () => element(at));
+    return lowerNode(node, (input) => g.node(input).type, valueAt, at, fresh);
   };
 
   const computed = group.part === undefined ? root : g.node(root.inputs[group.part]!);

@@ -1,10 +1,13 @@
 // Reading a Graph IR node while lowering it: its attributes parsed by its
-// op's schema (once per node), and its ops' errors as diagnostics at its span.
+// op's schema (once per node), its ops' errors as diagnostics at its span,
+// and its value through its op's lowering.
 
 import { NncError } from "../diagnostics.js";
 import type { GraphNode } from "../graph.js";
 import { getOp } from "../ops/index.js";
-import { OpError } from "../ops/op.js";
+import { type LowerContext, type LowerOperand, OpError } from "../ops/op.js";
+import type { TensorType } from "../types.js";
+import type { IExpr, VExpr } from "./expr.js";
 
 const attrsCache = new WeakMap<GraphNode, Record<string, unknown>>();
 
@@ -32,4 +35,33 @@ export function atNode<T>(node: GraphNode, f: () => T): T {
     }
     throw e;
   }
+}
+
+/**
+ * The value of `node` at `at` through its op's lowering, its inputs read by
+ * `operandAt` (the caller decides which are inlined and which are loads).
+ */
+export function lowerNode(
+  node: GraphNode,
+  typeOf: (input: number) => TensorType,
+  operandAt: (input: number, at: IExpr[]) => VExpr,
+  at: IExpr[],
+  fresh: LowerContext["fresh"],
+): VExpr {
+  const op = getOp(node.op);
+  if (!op.lower) {
+    throw new NncError({
+      code: "NN9001",
+      severity: "error",
+      message: `%${node.id} ${node.op} has no kernel lowering yet`,
+      ...(node.span ? { span: node.span } : {}),
+    });
+  }
+  const operands: LowerOperand[] = node.inputs.map((input) => ({
+    type: typeOf(input),
+    at: (i) => operandAt(input, i),
+  }));
+  const lower = op.lower;
+  const element = atNode(node, () => lower(operands, attrsOf(node), node.type, { fresh }));
+  return atNode(node, () => element(at));
 }

@@ -4,26 +4,8 @@
 
 import { erf } from "../ops/erf.js";
 
-export type UnaryFn =
-  | "neg"
-  | "abs"
-  | "relu"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "rsqrt"
-  | "tanh"
-  | "sigmoid"
-  | "erf"
-  | "floor"
-  | "ceil"
-  | "not";
-
-export type BinaryFn = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min" | "and" | "or";
-
-export type CmpFn = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
-
-export const unaryFnNames: readonly UnaryFn[] = [
+/** The functions of value expressions; the Kernel IR's zod schema (ir.ts) reads these lists. */
+export const unaryFnNames = [
   "neg",
   "abs",
   "relu",
@@ -37,8 +19,8 @@ export const unaryFnNames: readonly UnaryFn[] = [
   "floor",
   "ceil",
   "not",
-];
-export const binaryFnNames: readonly BinaryFn[] = [
+] as const;
+export const binaryFnNames = [
   "add",
   "sub",
   "mul",
@@ -48,8 +30,12 @@ export const binaryFnNames: readonly BinaryFn[] = [
   "min",
   "and",
   "or",
-];
-export const cmpFnNames: readonly CmpFn[] = ["eq", "ne", "lt", "le", "gt", "ge"];
+] as const;
+export const cmpFnNames = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
+
+export type UnaryFn = (typeof unaryFnNames)[number];
+export type BinaryFn = (typeof binaryFnNames)[number];
+export type CmpFn = (typeof cmpFnNames)[number];
 
 function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));

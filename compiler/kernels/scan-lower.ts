@@ -17,10 +17,9 @@
 // into one kernel that stores every output (`fused`), optionally running all
 // steps itself in one dispatch (`persistent`; emitted by wgsl-step.ts).
 
-import { formatLocation, NncError } from "../diagnostics.js";
+import { formatLocation } from "../diagnostics.js";
 import type { Graph, GraphNode } from "../graph.js";
 import { getOp } from "../ops/index.js";
-import type { LowerOperand } from "../ops/op.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
 import { numel } from "../types.js";
 import {
@@ -50,7 +49,7 @@ import {
   type KernelStore,
   STEP_VAR,
 } from "./ir.js";
-import { atNode, attrsOf } from "./node-attrs.js";
+import { attrsOf, lowerNode } from "./node-attrs.js";
 import { planFusedStep } from "./scan-fuse.js";
 import type { ScanPlacements } from "./scan-place.js";
 import { chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
@@ -222,24 +221,13 @@ export function evaluate(
   const key = `${id}:${JSON.stringify(at)}`;
   const hit = memo.get(key);
   if (hit) return hit;
-  const node = level.g.node(id);
-  const op = getOp(node.op);
-  if (!op.lower) {
-    throw new NncError({
-      code: "NN9001",
-      severity: "error",
-      message: `%${node.id} ${node.op} has no kernel lowering yet`,
-      ...(node.span ? { span: node.span } : {}),
-    });
-  }
-  const operands: LowerOperand[] = node.inputs.map((input) => ({
-    type: level.g.node(input).type,
-    at: (i) => evaluate(level, scope, input, i, memo),
-  }));
-  const element = atNode(node, () =>
-    op.lower!(operands, attrsOf(node), node.type, { fresh: scope.fresh }),
+  const v = lowerNode(
+    level.g.node(id),
+    (input) => level.g.node(input).type,
+    (input, i) => evaluate(level, scope, input, i, memo),
+    at,
+    scope.fresh,
   );
-  const v = atNode(node, () => element(at));
   memo.set(key, v);
   return v;
 }

@@ -47,6 +47,7 @@ import {
   ExprWriter,
   helperText,
   literal,
+  opaqueCount,
   storageType,
 } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
@@ -217,11 +218,6 @@ export function emitScanKernel(k: Kernel): string {
   const w = new ScanWriter(k, vec4);
   w.stateColumns = k.loop?.persistent ? (k.loop.state ?? 0) : 0;
   const lines: string[] = [];
-  // A loop bound the shader compiler cannot see (a binding's length is never 0):
-  // LLVM fully unrolls short loops, and on a CPU adapter every memory access in
-  // the unrolled copies is a loop over SIMD lanes — compile time grows several
-  // times over (a 5-step × 8-term loop nest: 16 s instead of 3 s on lavapipe).
-  const opaque = (n: number) => `select(${n}, 0, arrayLength(&out) == 0u)`;
 
   const tileName = (d: number) =>
     d === mDim || d === nDim ? `${k.space[d]!.name}_t` : k.space[d]!.name;
@@ -253,7 +249,7 @@ export function emitScanKernel(k: Kernel): string {
       let ind = indent;
       vars.forEach((v, d) => {
         const r = `r${loop}_${d}`;
-        out.push(`${ind}for (var ${r}: i32 = 0; ${r} < ${opaque(v.extent)}; ${r}++) {`);
+        out.push(`${ind}for (var ${r}: i32 = 0; ${r} < ${opaqueCount(v.extent)}; ${r}++) {`);
         ind += "  ";
       });
       const block: Block = { lines: out, indent: ind };
@@ -398,7 +394,7 @@ export function emitScanKernel(k: Kernel): string {
 
   if (k.loop?.persistent) {
     const W = k.workgroup[0] * k.workgroup[1] * k.workgroup[2];
-    lines.push(`  for (var step: i32 = 0; step < ${opaque(k.loop.steps)}; step++) {`);
+    lines.push(`  for (var step: i32 = 0; step < ${opaqueCount(k.loop.steps)}; step++) {`);
     if (k.threads <= W) {
       // One tile per invocation: no loop around the tile (a divergent loop costs a CPU adapter).
       lines.push("    let gid = i32(lid);", `    if (gid < ${k.threads}) {`);

@@ -16,16 +16,27 @@ import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
 
 const lane = ["x", "y", "z", "w"];
 
+/** How a tiled kernel's k loop loads its factors (see tiledLoads). */
+export interface TiledLoads {
+  /** The column factor is one vec4 load per 4 columns. */
+  nVec: boolean;
+  /** The row factor, or else the column factor, is a vec4 load along the innermost k. */
+  rK: boolean;
+  cK: boolean;
+  /** The innermost k loop's unroll: 4 when rK or cK. */
+  U: number;
+}
+
 /**
- * How a tiled kernel's k loop loads its factors: unrolled by U (4 when a
- * factor is contiguous along the innermost k), and whether the column factor
- * is one vec4 load per 4 columns (nVec). With U = 4 and no nVec, each column
- * of the tile costs 4 scalar loads per step of k.
+ * The vectorisation decisions of a tiled kernel, from a writer without vec4
+ * bindings. With U = 4 and no nVec, each column of the tile costs 4 scalar
+ * loads per step of k.
  */
-export function tiledLoads(k: Kernel): { U: number; nVec: boolean } {
+export function tiledLoads(k: Kernel): TiledLoads {
   const s = k.schedule;
   const r = contractionOf(k.body);
-  if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary") return { U: 1, nVec: false };
+  if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary")
+    return { nVec: false, rK: false, cK: false, U: 1 };
   const nVar = k.space[s.n]!;
   const [R, C] = varsOf(r.body.a).has(nVar.name) ? [r.body.b, r.body.a] : [r.body.a, r.body.b];
   const kv = r.vars[r.vars.length - 1]!;
@@ -34,7 +45,7 @@ export function tiledLoads(k: Kernel): { U: number; nVec: boolean } {
   const nVec = cDepN && nVar.extent % 4 === 0 && vec4Along(probe, C, nVar.name);
   const rK = kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
   const cK = !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
-  return { U: rK || cK ? 4 : 1, nVec };
+  return { nVec, rK, cK, U: rK || cK ? 4 : 1 };
 }
 
 export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
@@ -57,12 +68,8 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
   const TN = s.tn;
   const groups = TN / 4;
 
-  // Vectorisation decisions, from a writer without vec4 bindings.
+  const { nVec, rK, cK, U } = tiledLoads(k);
   const probe = new ExprWriter(k);
-  const nVec = cDepN && N % 4 === 0 && vec4Along(probe, C, nVar.name);
-  const rK = kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
-  const cK = !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
-  const U = rK || cK ? 4 : 1;
   const outIdx = k.bindings.length - 1;
   const outF32 = k.bindings[outIdx]!.dtype === "f32";
   const outVec =
