@@ -32,9 +32,30 @@ export const targets = {
   coldVsOrtnode: 2,
 };
 
+export type CheckName =
+  | "vs fastest WebGPU peer"
+  | "vs tfjs-webgpu"
+  | "% of roofline"
+  | "cold vs ortnode-webgpu";
+
+/**
+ * The ratios issue 7's "Done when" holds nnc to, per workload: warm against
+ * the fastest WebGPU peer and TF.js on the three models, the matmul against
+ * the roofline kernel, cold against ORT-Node on ResNet-18 only. The other
+ * ratios are printed for information and marked so, not counted.
+ */
+export const required: Record<string, CheckName[]> = {
+  matmul: ["% of roofline"],
+  resnet224: ["vs fastest WebGPU peer", "vs tfjs-webgpu", "cold vs ortnode-webgpu"],
+  lstm: ["vs fastest WebGPU peer", "vs tfjs-webgpu"],
+  gru2: ["vs fastest WebGPU peer", "vs tfjs-webgpu"],
+};
+
 export interface Check {
   workload: string;
-  name: "vs fastest WebGPU peer" | "vs tfjs-webgpu" | "% of roofline" | "cold vs ortnode-webgpu";
+  name: CheckName;
+  /** A target of the issue (counted), or a ratio shown for information. */
+  required: boolean;
   /** The ratio (a fraction for % of roofline); undefined when a side is missing. */
   value?: number;
   target: number;
@@ -52,11 +73,12 @@ export function checksFor(workload: string, rows: PeerRow[]): Check[] {
   const get = (name: string) => mine.find((r) => r.runtime === name);
   const nnc = get(nncName);
   const out: Check[] = [];
-  const ratio = (name: Check["name"], target: number, num?: number, den?: number, detail = "") => {
+  const ratio = (name: CheckName, target: number, num?: number, den?: number, detail = "") => {
     const value = num !== undefined && den !== undefined && den > 0 ? num / den : undefined;
     out.push({
       workload,
       name,
+      required: required[workload]?.includes(name) ?? false,
       value,
       target,
       pass: value !== undefined && value >= target,
@@ -114,10 +136,11 @@ const fixed = (x: number | undefined, digits: number) => (x === undefined ? "" :
 
 function verdict(c: Check | undefined): string {
   if (!c) return "";
-  if (c.value === undefined) return "n/a FAIL";
+  const mark = c.required ? (c.pass ? "PASS" : "FAIL") : "(info)";
+  if (c.value === undefined) return `n/a ${mark}`;
   const v =
     c.name === "% of roofline" ? `${(c.value * 100).toFixed(0)}%` : `${c.value.toFixed(2)}×`;
-  return `${v} ${c.pass ? "PASS" : "FAIL"}`;
+  return `${v} ${mark}`;
 }
 
 export interface TableMeta {
@@ -155,7 +178,7 @@ export function formatPeersTable(
       .sort((a, b) => order.indexOf(a.runtime) - order.indexOf(b.runtime));
     mine.forEach((r, i) => {
       const isNnc = r.runtime === nncName;
-      const check = (name: Check["name"]) =>
+      const check = (name: CheckName) =>
         isNnc ? verdict(checks.find((c) => c.workload === w && c.name === name)) : "";
       const gflops =
         r.kernel_gflops !== undefined && r.runtime === nncName
@@ -177,9 +200,13 @@ export function formatPeersTable(
   }
   const lines = [...meta.header, "", row(head), row(head.map(() => "---")), ...body.map(row)];
   const notes = [...new Set(checks.map((c) => `${c.name}: ${c.detail}`))];
-  const failed = checks.filter((c) => !c.pass).length;
+  const counted = checks.filter((c) => c.required);
+  const passed = counted.filter((c) => c.pass).length;
   lines.push("", ...notes.map((n) => `- ${n}`));
-  lines.push("", `${checks.length - failed}/${checks.length} checks pass`);
+  lines.push(
+    "",
+    `${passed}/${counted.length} checks pass (the issue's targets; ratios marked (info) are not targets)`,
+  );
   return lines.join("\n");
 }
 

@@ -39,6 +39,23 @@ describe("checksFor", () => {
     expect(c["cold vs ortnode-webgpu"]!.value).toBeCloseTo(2.2, 9);
   });
 
+  it("counts only the issue's targets: the roofline for the matmul, cold for ResNet-18 alone", () => {
+    const names = (workload: string) =>
+      checksFor(
+        workload,
+        rows.map((r) => ({ ...r, workload })),
+      )
+        .filter((c) => c.required)
+        .map((c) => c.name);
+    expect(names("matmul")).toEqual(["% of roofline"]);
+    expect(names("resnet224")).toEqual([
+      "vs fastest WebGPU peer",
+      "vs tfjs-webgpu",
+      "cold vs ortnode-webgpu",
+    ]);
+    expect(names("lstm")).toEqual(["vs fastest WebGPU peer", "vs tfjs-webgpu"]);
+  });
+
   it("fails a check whose side is missing, and skips the roofline where there is none", () => {
     const noPeers = rows.filter((r) => r.runtime === "nnc");
     const c = byName(checksFor(w, noPeers));
@@ -60,17 +77,27 @@ describe("checksFor", () => {
 });
 
 describe("formatPeersTable", () => {
-  it("puts the marks on nnc's row and counts the passing checks", () => {
+  it("puts the marks on nnc's row and counts the passing targets", () => {
     const text = formatPeersTable([w], rows, checksFor(w, rows), {
       labels: { matmul: "matmul 1024³" },
       header: ["title"],
     });
     const nncLine = text.split("\n").find((l) => l.includes("| nnc |"))!;
-    expect(nncLine).toContain("2.00× PASS");
-    expect(nncLine).toContain("2.75× FAIL");
+    expect(nncLine).toContain("2.00× (info)");
+    expect(nncLine).toContain("2.75× (info)");
     expect(nncLine).toContain("108% PASS");
     expect(nncLine).toContain("10.70 (kernel 11.00)");
-    expect(text).toContain("3/4 checks pass");
+    expect(text).toContain("1/1 checks pass");
+    const resnet = rows.map((r) => ({ ...r, workload: "resnet224" }));
+    const text2 = formatPeersTable(["resnet224"], resnet, checksFor("resnet224", resnet), {
+      labels: {},
+      header: [],
+    });
+    const line2 = text2.split("\n").find((l) => l.includes("| nnc |"))!;
+    expect(line2).toContain("2.00× PASS");
+    expect(line2).toContain("2.75× FAIL");
+    expect(line2).toContain("2.20× PASS");
+    expect(text2).toContain("2/3 checks pass");
   });
 });
 
