@@ -6,7 +6,15 @@
 // convs 1.1–1.8× faster each, the whole forward 641 → 448 ms. Where the k
 // loop is unrolled by 4 and the columns are not one vec4 load (a strided 1×1
 // conv), each extra column costs 4 scalar loads and the wider tile was 2×
-// slower: those keep 4 × 4. Off at -O0 (fixed 4 × 4 tiles).
+// slower: those keep 4 × 4. Where the rows load as vec4s (a conv weight in
+// HWIO layout, see passes/conv-weight-layout.ts) 8 rows cost two loads per
+// step of k, and an 8 × 8 tile cuts the loads per multiply-add again (8 × 8
+// had been no better than 4 × 8 while each row was a scalar load); 16 rows
+// where no sliding window shares the column loads (strided and 1×1 convs:
+// resnet50 425 → 341 ms against 8 rows), 8 where one does (16 rows spill
+// there: resnet18's stride-1 3×3 convs 1.8× slower). resnet18 at 224, same
+// process: its convs 1.2–2.1× faster each, the forward 268 → 166 ms. Off at
+// -O0 (fixed 4 × 4 tiles).
 
 import type { Kernel, Schedule } from "./ir.js";
 import { gridFor, threadCount } from "./schedule.js";
@@ -14,11 +22,25 @@ import { tiledLoads } from "./wgsl-tiled.js";
 
 /** Columns per invocation the tuned tile uses, where the kernel allows it. */
 const WIDE_TN = 8;
+/** Rows per invocation where they load as vec4s: 16 where no sliding window shares the column loads. */
+const TALL_TM = 8;
+const TALLER_TM = 16;
 
 export function tuneKernel(k: Kernel): Kernel {
   const s = k.schedule;
-  if (s.kind !== "tiled" || s.tn >= WIDE_TN) return k;
-  if (k.space[s.n]!.extent < WIDE_TN) return k;
+  if (s.kind !== "tiled") return k;
+  const M = s.m === null ? 1 : k.space[s.m]!.extent;
+  const N = k.space[s.n]!.extent;
+  // 8 columns where n has 8, or where they idle no more columns than 4 do (a 7-wide map).
+  const wideFits = N >= WIDE_TN || Math.ceil(N / WIDE_TN) * WIDE_TN <= Math.ceil(N / 4) * 4;
+  if (M % TALL_TM === 0 && wideFits) {
+    const tall = withSchedule(k, { ...s, tm: TALL_TM, tn: WIDE_TN });
+    const loads = tiledLoads(tall);
+    if (loads.mVec && !loads.slide && M % TALLER_TM === 0)
+      return withSchedule(k, { ...s, tm: TALLER_TM, tn: WIDE_TN });
+    if (loads.mVec) return tall;
+  }
+  if (s.tn >= WIDE_TN || N < WIDE_TN) return k;
   const wide = withSchedule(k, { ...s, tn: WIDE_TN });
   const { U, nVec } = tiledLoads(wide);
   return U === 4 && !nVec ? k : wide;

@@ -5,8 +5,9 @@
 // the other once per column, so each load serves a whole row or column of
 // the tile. No workgroup memory: on a CPU adapter (lavapipe) barriers cost
 // more than they save. Loads go vec4 where the flat index is aligned along
-// n or along the innermost k (then k is unrolled by 4); rows and columns
-// past the edge clamp their index and skip the store.
+// n, along m (4 rows in one load: a conv weight in HWIO layout), or along
+// the innermost k (then k is unrolled by 4); rows and columns past the edge
+// clamp their index and skip the store.
 
 import { type IVar, isub, ivar, substV, type VExpr } from "./expr.js";
 import type { Kernel } from "./ir.js";
@@ -20,11 +21,15 @@ const lane = ["x", "y", "z", "w"];
 export interface TiledLoads {
   /** The column factor is one vec4 load per 4 columns. */
   nVec: boolean;
+  /** The row factor is one vec4 load per 4 rows (then k is not unrolled). */
+  mVec: boolean;
   /** The row factor, or else the column factor, is a vec4 load along the innermost k. */
   rK: boolean;
   cK: boolean;
   /** The innermost k loop's unroll: 4 when rK or cK. */
   U: number;
+  /** A sliding window along n (see slidingVar): its columns are loaded once for every r. */
+  slide?: Slide;
 }
 
 /**
@@ -36,16 +41,26 @@ export function tiledLoads(k: Kernel): TiledLoads {
   const s = k.schedule;
   const r = contractionOf(k.body);
   if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary")
-    return { nVec: false, rK: false, cK: false, U: 1 };
+    return { nVec: false, mVec: false, rK: false, cK: false, U: 1 };
   const nVar = k.space[s.n]!;
+  const mVar = s.m === null ? undefined : k.space[s.m]!;
   const [R, C] = varsOf(r.body.a).has(nVar.name) ? [r.body.b, r.body.a] : [r.body.a, r.body.b];
   const kv = r.vars[r.vars.length - 1]!;
   const probe = new ExprWriter(k);
   const cDepN = varsOf(C).has(nVar.name);
   const nVec = cDepN && nVar.extent % 4 === 0 && vec4Along(probe, C, nVar.name);
-  const rK = kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
-  const cK = !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
-  return { nVec, rK, cK, U: rK || cK ? 4 : 1 };
+  // Rows in vec4s need every tile's rows unclamped and starting at a multiple of 4.
+  const mVec =
+    mVar !== undefined &&
+    s.tm % 4 === 0 &&
+    mVar.extent % s.tm === 0 &&
+    vec4Along(probe, R, mVar.name);
+  const rK = !mVec && kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
+  const cK = !mVec && !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
+  const U = rK || cK ? 4 : 1;
+  const cPerI = mVar !== undefined && varsOf(C).has(mVar.name);
+  const slide = U === 1 && cDepN && !nVec && !cPerI ? slidingVar(r, C, nVar) : undefined;
+  return { nVec, mVec, rK, cK, U, ...(slide ? { slide } : {}) };
 }
 
 export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
@@ -68,7 +83,7 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
   const TN = s.tn;
   const groups = TN / 4;
 
-  const { nVec, rK, cK, U } = tiledLoads(k);
+  const { nVec, mVec, rK, cK, U, slide } = tiledLoads(k);
   const probe = new ExprWriter(k);
   const outIdx = k.bindings.length - 1;
   const outF32 = k.bindings[outIdx]!.dtype === "f32";
@@ -78,7 +93,7 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
     numelOf(k.bindings[outIdx]!.shape) % 4 === 0 &&
     alignedAlong(probe.flat(outIdx, k.store), nVar.name);
   const vec4 = new Set<number>();
-  if (rK && R.op === "load") vec4.add(R.binding);
+  if ((rK || mVec) && R.op === "load") vec4.add(R.binding);
   if ((nVec || cK) && C.op === "load") vec4.add(C.binding);
   if (outVec) vec4.add(outIdx);
   const w = new ExprWriter(k, vec4);
@@ -128,7 +143,6 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
   // A sliding window (a stride-1 conv along n): the column factor reads
   // n + r only, so with r unrolled innermost the TN + R − 1 values a row of
   // the tile needs are loaded once and shared by every r.
-  const slide = U === 1 && cDepN && !nVec && !cPerI ? slidingVar(r, C, nVar) : undefined;
   const loops = slide ? r.vars.filter((v) => v !== slide.v) : r.vars;
 
   // The reduction loops; the innermost steps by U.
@@ -160,23 +174,31 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
       lines.push(`${indent}let sw_${q} = ${scalar(slide.column, new Map([[slide.p, at]]))};`);
     }
     for (let rv = 0; rv < R_; rv++) {
-      for (let i = 0; i < (rPerI ? rows : 1); i++) {
-        const en = new Map(env(i, 0));
-        en.set(slide.v.name, String(rv));
-        lines.push(`${indent}let a_${i}_${rv} = ${scalar(R, en)};`);
+      const at = (i: number) => new Map(env(i, 0)).set(slide.v.name, String(rv));
+      for (let q = 0; mVec && q < rows / 4; q++) {
+        lines.push(`${indent}let a_${q}_${rv} = ${vecLoad(R, at(4 * q))};`);
       }
+      for (let i = 0; !mVec && i < (rPerI ? rows : 1); i++) {
+        lines.push(`${indent}let a_${i}_${rv} = ${scalar(R, at(i))};`);
+      }
+      const a = (i: number) =>
+        mVec ? `a_${i >> 2}_${rv}.${lane[i & 3]}` : `a_${rPerI ? i : 0}_${rv}`;
       for (let i = 0; i < rows; i++) {
         for (let g = 0; g < groups; g++) {
           const b = [0, 1, 2, 3].map((jj) => `sw_${4 * g + jj + rv}`).join(", ");
-          lines.push(`${indent}${acc(i, g)} += a_${rPerI ? i : 0}_${rv} * vec4<f32>(${b});`);
+          lines.push(`${indent}${acc(i, g)} += ${a(i)} * vec4<f32>(${b});`);
         }
       }
     }
   }
 
-  // Row factor: one value (U = 1) or vec4 over the 4 unrolled k (U = 4) per row.
-  const aName = (i: number) => `a_${rPerI ? i : 0}`;
-  for (let i = 0; !slide && i < (rPerI ? rows : 1); i++) {
+  // Row factor: one value (U = 1) or vec4 over the 4 unrolled k (U = 4) per
+  // row; with mVec, one vec4 per 4 rows (U = 1).
+  const aName = (i: number) => (mVec ? `a_${i >> 2}.${lane[i & 3]}` : `a_${rPerI ? i : 0}`);
+  for (let q = 0; !slide && mVec && q < rows / 4; q++) {
+    lines.push(`${indent}let a_${q} = ${vecLoad(R, env(4 * q, 0))};`);
+  }
+  for (let i = 0; !slide && !mVec && i < (rPerI ? rows : 1); i++) {
     const value = U === 1 ? scalar(R, env(i, 0)) : rK ? vecLoad(R, env(i, 0)) : overR(R, i, 0);
     lines.push(`${indent}let ${aName(i)} = ${value};`);
   }
@@ -341,15 +363,17 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
   return { writer: w, lines };
 }
 
+interface Slide {
+  v: IVar;
+  column: VExpr;
+  p: string;
+}
+
 /**
  * A reduce variable r (extent 2–7) the column factor reads only as n + r
  * (a stride-1 window along n): then the factor is `column` at p = n + r.
  */
-function slidingVar(
-  r: Extract<VExpr, { op: "reduce" }>,
-  C: VExpr,
-  nVar: IVar,
-): { v: IVar; column: VExpr; p: string } | undefined {
+function slidingVar(r: Extract<VExpr, { op: "reduce" }>, C: VExpr, nVar: IVar): Slide | undefined {
   const p = `${nVar.name}_p`;
   for (const v of r.vars) {
     if (v.extent < 2 || v.extent > 7) continue;

@@ -4,6 +4,7 @@
 
 import type { Graph } from "../graph.js";
 import { algebraicRules } from "./algebraic.js";
+import { convWeightLayout } from "./conv-weight-layout.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
 import { foldBatchnormRules } from "./fold-batchnorm.js";
@@ -45,6 +46,13 @@ const foldPass: Pass = {
   run: foldConstants,
 };
 
+/** After folding: it relays out the weights folding produced (and the loaded ones). */
+const layoutPass: Pass = {
+  name: "conv-weight-layout",
+  what: "conv weights stored output-channel innermost (HWIO) once in prep: a tile's 4 channels load as one vec4",
+  run: convWeightLayout,
+};
+
 const hoistPass: Pass = {
   name: "scan-hoist",
   what: "state-independent work out of scan bodies: input projections as one matmul over all steps",
@@ -69,6 +77,7 @@ export const passes: readonly Pass[] = [
   ...rewritePasses,
   hoistPass,
   foldPass,
+  layoutPass,
   ...scanSchedulePasses,
 ];
 /**
@@ -137,6 +146,7 @@ export function optimize(
   // the two directions' time-major views of one input).
   if (g !== before) for (const p of rewritePasses) g = run(p, g);
   g = run(foldPass, g);
+  g = run(layoutPass, g);
   for (const p of scanSchedulePasses) g = run(p, g);
   if (!off.has("dce")) g = dce(g);
   return { graph: g, log };

@@ -7,6 +7,7 @@
 // (NNC_FC_RUNS scales them).
 
 import fc from "fast-check";
+import { compile } from "../../compiler/index.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { dim, operandOf, shape } from "./arbitraries.js";
 import { type CrossCase, crossProperty, sumOf } from "./harness.js";
@@ -155,4 +156,77 @@ const convTranspose2d = crossProperty({
   },
 });
 
+const convLayerSource = `model convs(out: int, k: int, stride: int, pad: int, dilation: int, groups: int, bn: bool)(input: f32[N, C, H, W]) {
+  let y = input -> c: conv(out, k, stride=stride, pad=pad, dilation=dilation, groups=groups)
+  if bn then y -> b: batchnorm -> relu else y
+}`;
+
+/** A conv layer's geometry: `groups` × `og` output channels, `groups` × `cg` input channels. */
+export interface ConvLayer {
+  n: number;
+  og: number;
+  cg: number;
+  groups: number;
+  h: number;
+  w: number;
+  k: number;
+  stride: number;
+  pad: number;
+  dilation: number;
+  bn: boolean;
+}
+
+const convLayerArbitrary: fc.Arbitrary<ConvLayer> = fc.record({
+  n: dim(2),
+  og: fc.constantFrom(3, 4, 5, 8, 16, 32),
+  cg: dim(5),
+  groups: fc.constantFrom(1, 1, 1, 2),
+  h: dim(10),
+  w: fc.integer({ min: 1, max: 19 }),
+  k: dim(3),
+  stride: dim(2),
+  pad: fc.nat(2),
+  dilation: dim(2),
+  bn: fc.boolean(),
+});
+
+/** One conv layer (then batchnorm and relu, or not) as `nnc run` compiles it at -O1; the CPU runs it elaborated. */
+export function convLayerCase(c: ConvLayer): CrossCase {
+  const span = c.dilation * (c.k - 1) + 1;
+  const size = (d: number) => Math.max(d, span - 2 * c.pad);
+  const model = compile(convLayerSource, {
+    file: "convs.nn",
+    args: {
+      out: c.groups * c.og,
+      k: c.k,
+      stride: c.stride,
+      pad: c.pad,
+      dilation: c.dilation,
+      groups: c.groups,
+      bn: c.bn,
+    },
+  });
+  const shapes = { input: { shape: [c.n, c.groups * c.cg, size(c.h), size(c.w)] } };
+  const graph = model.elaborate(shapes).graph;
+  const compiled = { graph: model.optimized(shapes), plan: model.plan(shapes) };
+  return { graph, compiled, tolerance: sumOf(4 * (c.cg * c.k * c.k + 1)) };
+}
+
+/**
+ * Conv layers through what `nnc run` does at -O1: weights relaid out to HWIO
+ * in prep (batchnorm folded into them first, or loaded as they are), read
+ * as vec4s of 4 output channels by 8 or 16-row tiles. Output channels that
+ * fill those tiles or not, ungrouped or grouped (those keep OIHW), sliding
+ * windows (stride 1) or not. The CPU runs the elaborated graph.
+ */
+const convLayers = crossProperty({
+  name: "conv layers at -O1: HWIO weights, output channels (not) in vec4s, groups, stride, dilation",
+  ops: ["conv2d"],
+  numRuns: 6,
+  arbitrary: convLayerArbitrary,
+  build: convLayerCase,
+});
+
 export const contractionProperties = [matmul, conv2d, convTranspose2d];
+/** Properties of whole compiled layers (not retiled by `tuned`: -O1 tunes them already). */
+export const compiledContractionProperties = [convLayers];

@@ -6,7 +6,12 @@
 import { afterAll, describe, inject, it } from "vitest";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
-import { contractionProperties } from "./contractions.js";
+import {
+  type ConvLayer,
+  compiledContractionProperties,
+  contractionProperties,
+  convLayerCase,
+} from "./contractions.js";
 import { elementwiseProperties } from "./elementwise.js";
 import { crossCheck, exact, itAgrees, tuned } from "./harness.js";
 import { movementProperties } from "./movement.js";
@@ -21,6 +26,37 @@ describe.skipIf(!inject("gpu").ok)("WebGPU agrees with the CPU", () => {
   describe("elementwise", () => itAgrees(elementwiseProperties));
   describe("contractions", () => itAgrees(contractionProperties));
   describe("contractions, tuned tiles", () => itAgrees(contractionProperties.map(tuned)));
+  describe("contractions compiled at -O1", () => {
+    itAgrees(compiledContractionProperties);
+    // The tiles conv-weight-layout and tune make, each at least once.
+    const base: ConvLayer = {
+      n: 1,
+      og: 16,
+      cg: 5,
+      groups: 1,
+      h: 9,
+      w: 11,
+      k: 3,
+      stride: 1,
+      pad: 1,
+      dilation: 1,
+      bn: true,
+    };
+    const layer = (c: Partial<ConvLayer>): ConvLayer => ({ ...base, ...c });
+    const cases: [string, ConvLayer][] = [
+      ["3×3 stride 1: 8×8, sliding window, ragged n", layer({})],
+      ["3×3 stride 2: 16×8", layer({ stride: 2, n: 2 })],
+      ["dilation 2, no padding, a 7-wide map: 16×8", layer({ dilation: 2, pad: 0 })],
+      [
+        "1×1 stride 2, a loaded weight: 16×8",
+        layer({ og: 32, k: 1, pad: 0, stride: 2, bn: false }),
+      ],
+      ["12 output channels: 4×8, rows in vec4s", layer({ og: 12 })],
+      ["6 output channels: OIHW", layer({ og: 6 })],
+      ["grouped: OIHW", layer({ og: 8, groups: 2 })],
+    ];
+    for (const [name, c] of cases) it(name, () => crossCheck(convLayerCase(c), 1), 60_000);
+  });
   describe("reductions and pooling", () => itAgrees(reductionProperties));
   describe("movement", () => itAgrees(movementProperties));
   describe("scan", () => itAgrees(scanProperties));

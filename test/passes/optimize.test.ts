@@ -108,6 +108,11 @@ function runOptimized(g: Graph, inputs: Map<string, Tensor>): Map<string, Tensor
   return runGraph(g, inputs, withDerived(g, loaded));
 }
 
+/** Nodes that compute something (not inputs, params or constants). */
+function work(g: Graph): number {
+  return g.nodes.filter((n) => !["input", "param", "const"].includes(n.op)).length;
+}
+
 function maxRelErr(a: Tensor, b: Tensor): number {
   let worst = 0;
   for (let i = 0; i < a.data.length; i++) {
@@ -133,7 +138,8 @@ describe("the optimizer keeps every model's numbers", () => {
         expect(got.get(k)!.shape).toEqual(t.shape);
         expect(maxRelErr(got.get(k)!, t), k).toBeLessThan(1e-3);
       }
-      expect(opt.nodes.length).toBeLessThanOrEqual(raw.nodes.length);
+      // Sources aside: conv-weight-layout adds a derived param per conv weight.
+      expect(work(opt)).toBeLessThanOrEqual(work(raw));
     });
   }
 });
