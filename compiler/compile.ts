@@ -19,6 +19,7 @@ import { lowerGraph } from "./kernels/lower.js";
 import type { ExecutablePlan } from "./kernels/plan.js";
 import { planMemory } from "./kernels/plan-memory.js";
 import { printGroups, printKernels } from "./kernels/print.js";
+import type { Target } from "./kernels/tune.js";
 import { emitPlan } from "./kernels/wgsl.js";
 import { getOp } from "./ops/index.js";
 import { kernelPassOn, type OptimizeOptions, optimize } from "./passes/index.js";
@@ -45,6 +46,8 @@ export interface CompileOptions {
   sources?: SourceMap;
   /** The optimizer: on by default; `{level: 0}` is -O0, `disable` names passes to skip. */
   optimize?: OptimizeOptions;
+  /** The adapter class kernels are tuned for: "cpu" (lavapipe; the default) or "gpu" (`--target`). */
+  target?: Target;
 }
 
 export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
@@ -187,7 +190,9 @@ export class CompiledModel {
     const graph = this.optimized(inputs);
     const fuse = kernelPassOn(this.options.optimize, "fuse");
     const tune = kernelPassOn(this.options.optimize, "tune");
-    return wrapInternal(() => lowerGraph(graph, { fuse, tune }));
+    return wrapInternal(() =>
+      lowerGraph(graph, { fuse, tune, target: this.options.target ?? "cpu" }),
+    );
   }
 
   inspect(stage: Stage, inputs?: Record<string, InputSpec>): string {

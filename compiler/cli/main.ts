@@ -9,6 +9,7 @@ import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.
 import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
 import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../diagnostics.js";
 import type { InputSpec } from "../elaborate/entry.js";
+import { type Target, targets } from "../kernels/tune.js";
 import { type OptimizeOptions, passNames } from "../passes/index.js";
 import { packageRoot } from "../paths.js";
 import { type Backend, backends, type RunResult, type Weights } from "../run.js";
@@ -30,7 +31,8 @@ const usage = `usage:
   nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
                    [--compare O0] [--json]
 
-Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}).
+Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
+and --target ${targets.join("|")}: the adapter class the tune pass picks tiles for (default cpu: lavapipe).
 SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
 --backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
 SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
@@ -47,6 +49,7 @@ const options = {
   json: { type: "boolean" },
   opt: { type: "string", short: "O" },
   "disable-pass": { type: "string", multiple: true },
+  target: { type: "string" },
   runs: { type: "string" },
   compare: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -89,7 +92,16 @@ function compileFrom(positional: string | undefined, v: Parsed, sources: SourceM
     args: Object.fromEntries(keyValues(v.arg, "arg")),
     sources,
     optimize: optimizeFrom(v),
+    target: targetFrom(v),
   });
+}
+
+/** `--target cpu|gpu`: the adapter class the tune pass picks tiles for (default cpu, lavapipe). */
+function targetFrom(v: Parsed): Target {
+  const t = v.target ?? "cpu";
+  if (!(targets as readonly string[]).includes(t))
+    throw new UsageError(`--target takes ${targets.join(" or ")}, got \`${t}\``);
+  return t as Target;
 }
 
 /** `-O0` turns the optimizer off; `--disable-pass NAME` skips one pass. */
@@ -279,6 +291,7 @@ async function benchCommand(
       args: Object.fromEntries(keyValues(v.arg, "arg")),
       sources,
       optimize: optimizeFrom(v),
+      target: targetFrom(v),
     },
     inputs,
     seed: (name, shape, dtype) => {

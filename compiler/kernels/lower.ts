@@ -22,7 +22,7 @@ import { atNode, attrsOf, lowerNode } from "./node-attrs.js";
 import { lowerScan } from "./scan-lower.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
-import { tuneKernel } from "./tune.js";
+import { type Target, tuneKernel } from "./tune.js";
 
 export interface LowerOptions {
   /** Storage buffers one kernel may bind (WebGPU's default maxStorageBuffersPerShaderStage is 8). */
@@ -42,6 +42,8 @@ export interface LowerOptions {
   tiling?: boolean;
   /** The tune pass (tune.ts): tile shapes by the cost model; default off (4 × 4 tiles). */
   tune?: boolean;
+  /** The adapter class the tune pass chooses tiles for (default "cpu": lavapipe). */
+  target?: Target;
 }
 
 export const DEFAULT_MAX_STORAGE_BUFFERS = 8;
@@ -311,7 +313,7 @@ export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelPro
     // Scan results only moved into place: the fused steps stored them already.
     if (placements.covers(group)) continue;
     const built = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
-    const kernel = options.tune ? tuneKernel(built) : built;
+    const kernel = options.tune ? tuneKernel(built, options.target) : built;
     if (kernel.threads > 0) kernels.push(kernel);
   }
   const params = graph.params

@@ -15,6 +15,13 @@
 // there: resnet18's stride-1 3×3 convs 1.8× slower). resnet18 at 224, same
 // process: its convs 1.2–2.1× faster each, the forward 268 → 166 ms. Off at
 // -O0 (fixed 4 × 4 tiles).
+//
+// A GPU (target "gpu") is the other adapter class: there the tile that
+// matters is the one that leaves enough invocations to fill the device. On an
+// H200 (132 SMs) the CPU tiles left ResNet-18's 7×7 layers with 7–12
+// workgroups and each of those convs took 0.59 ms (bench/README.md, "On a real
+// GPU"). So: 4 × 4 tiles, smaller while the grid has fewer than GPU_THREADS
+// invocations, down to 1 × 4.
 
 import type { Kernel, Schedule } from "./ir.js";
 import { gridFor, threadCount } from "./schedule.js";
@@ -26,9 +33,17 @@ const WIDE_TN = 8;
 const TALL_TM = 8;
 const TALLER_TM = 16;
 
-export function tuneKernel(k: Kernel): Kernel {
+/** The adapter class the tiles are chosen for: a CPU running the shaders (lavapipe) or a GPU. */
+export type Target = "cpu" | "gpu";
+export const targets: readonly Target[] = ["cpu", "gpu"];
+
+/** Invocations a GPU kernel's grid should have at least: ~128 per SM on a big GPU. */
+const GPU_THREADS = 16384;
+
+export function tuneKernel(k: Kernel, target: Target = "cpu"): Kernel {
   const s = k.schedule;
   if (s.kind !== "tiled") return k;
+  if (target === "gpu") return gpuTile(k, s);
   const M = s.m === null ? 1 : k.space[s.m]!.extent;
   const N = k.space[s.n]!.extent;
   // 8 columns where n has 8, or where they idle no more columns than 4 do (a 7-wide map).
@@ -44,6 +59,17 @@ export function tuneKernel(k: Kernel): Kernel {
   const wide = withSchedule(k, { ...s, tn: WIDE_TN });
   const { U, nVec } = tiledLoads(wide);
   return U === 4 && !nVec ? k : wide;
+}
+
+/** The largest of 4 × 4, 2 × 4, 1 × 4 whose grid has GPU_THREADS invocations (else 1 × 4). */
+function gpuTile(k: Kernel, s: Extract<Schedule, { kind: "tiled" }>): Kernel {
+  const rows = s.m === null ? [1] : [4, 2, 1];
+  let best = k;
+  for (const tm of rows) {
+    best = withSchedule(k, { ...s, tm, tn: 4 });
+    if (best.threads >= GPU_THREADS) break;
+  }
+  return best;
 }
 
 function withSchedule(k: Kernel, schedule: Schedule): Kernel {

@@ -8,6 +8,7 @@
 
 import fc from "fast-check";
 import { compile } from "../../compiler/index.js";
+import type { Target } from "../../compiler/kernels/tune.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { dim, operandOf, shape } from "./arbitraries.js";
 import { type CrossCase, crossProperty, sumOf } from "./harness.js";
@@ -190,12 +191,13 @@ const convLayerArbitrary: fc.Arbitrary<ConvLayer> = fc.record({
   bn: fc.boolean(),
 });
 
-/** One conv layer (then batchnorm and relu, or not) as `nnc run` compiles it at -O1; the CPU runs it elaborated. */
-export function convLayerCase(c: ConvLayer): CrossCase {
+/** One conv layer (then batchnorm and relu, or not) compiled as `nnc run` compiles it at -O1, and its input shape. */
+export function convLayerModel(c: ConvLayer, target: Target = "cpu") {
   const span = c.dilation * (c.k - 1) + 1;
   const size = (d: number) => Math.max(d, span - 2 * c.pad);
   const model = compile(convLayerSource, {
     file: "convs.nn",
+    target,
     args: {
       out: c.groups * c.og,
       k: c.k,
@@ -207,6 +209,12 @@ export function convLayerCase(c: ConvLayer): CrossCase {
     },
   });
   const shapes = { input: { shape: [c.n, c.groups * c.cg, size(c.h), size(c.w)] } };
+  return { model, shapes };
+}
+
+/** One conv layer at -O1 on the GPU; the CPU runs it elaborated. */
+export function convLayerCase(c: ConvLayer, target: Target = "cpu"): CrossCase {
+  const { model, shapes } = convLayerModel(c, target);
   const graph = model.elaborate(shapes).graph;
   const compiled = { graph: model.optimized(shapes), plan: model.plan(shapes) };
   return { graph, compiled, tolerance: sumOf(4 * (c.cg * c.k * c.k + 1)) };

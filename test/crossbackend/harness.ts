@@ -9,6 +9,7 @@ import { expect, it } from "vitest";
 import type { Graph } from "../../compiler/graph.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
 import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
+import type { Target } from "../../compiler/kernels/tune.js";
 import { emitPlan } from "../../compiler/kernels/wgsl.js";
 import { withDerived } from "../../compiler/passes/prep.js";
 import { printGraph } from "../../compiler/print-graph.js";
@@ -72,6 +73,8 @@ export interface CrossCase {
   tolerance: Tolerance | Record<string, Tolerance>;
   /** Lower with the tune pass (tiles chosen by the cost model, 4×8 where it pays) instead of fixed 4×4 tiles. */
   tune?: boolean;
+  /** The adapter class the tune pass picks tiles for (default cpu). */
+  target?: Target;
 }
 
 /** A random case of one primitive (or family): the ops it covers, its generator and its graph. */
@@ -158,7 +161,9 @@ export async function runOnGpu(
   inputs: Map<string, Tensor>,
   params: Map<string, Tensor>,
 ): Promise<Map<string, Tensor>> {
-  const executable = c.compiled?.plan ?? emitPlan(lowerGraph(c.graph, { tune: c.tune ?? false }));
+  const executable =
+    c.compiled?.plan ??
+    emitPlan(lowerGraph(c.graph, { tune: c.tune ?? false, target: c.target ?? "cpu" }));
   const plan = await GpuPlan.create(executable);
   try {
     plan.uploadParams(c.compiled ? withDerived(c.compiled.graph, params) : params);
@@ -285,9 +290,13 @@ export async function checkProperty(p: CrossProperty<unknown>, runner: Runner = 
   ).toEqual([]);
 }
 
-/** The same property with its cases lowered by the tune pass. */
-export function tuned<T>(p: CrossProperty<T>): CrossProperty<T> {
-  return { ...p, name: `${p.name} (tuned tiles)`, build: (c) => ({ ...p.build(c), tune: true }) };
+/** The same property with its cases lowered by the tune pass, for `target`'s adapter class. */
+export function tuned<T>(p: CrossProperty<T>, target: Target = "cpu"): CrossProperty<T> {
+  return {
+    ...p,
+    name: `${p.name} (tuned tiles${target === "cpu" ? "" : `, ${target}`})`,
+    build: (c) => ({ ...p.build(c), tune: true, target }),
+  };
 }
 
 /** One vitest test per property; compiling a few hundred kernels on a loaded machine takes minutes. */

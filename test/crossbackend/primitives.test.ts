@@ -3,7 +3,7 @@
 // integer, comparison and selection ops, within f32 rounding for arithmetic
 // and sums. All plans share one device. Skipped without an adapter.
 
-import { afterAll, describe, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import {
@@ -11,6 +11,7 @@ import {
   compiledContractionProperties,
   contractionProperties,
   convLayerCase,
+  convLayerModel,
 } from "./contractions.js";
 import { elementwiseProperties } from "./elementwise.js";
 import { crossCheck, exact, itAgrees, tuned } from "./harness.js";
@@ -25,7 +26,9 @@ describe.skipIf(!inject("gpu").ok)("WebGPU agrees with the CPU", () => {
 
   describe("elementwise", () => itAgrees(elementwiseProperties));
   describe("contractions", () => itAgrees(contractionProperties));
-  describe("contractions, tuned tiles", () => itAgrees(contractionProperties.map(tuned)));
+  describe("contractions, tuned tiles", () => itAgrees(contractionProperties.map((p) => tuned(p))));
+  describe("contractions, tuned tiles for a GPU", () =>
+    itAgrees(contractionProperties.map((p) => tuned(p, "gpu"))));
   describe("contractions compiled at -O1", () => {
     itAgrees(compiledContractionProperties);
     // The tiles conv-weight-layout and tune make, each at least once.
@@ -56,6 +59,20 @@ describe.skipIf(!inject("gpu").ok)("WebGPU agrees with the CPU", () => {
       ["grouped: OIHW", layer({ og: 8, groups: 2 })],
     ];
     for (const [name, c] of cases) it(name, () => crossCheck(convLayerCase(c), 1), 60_000);
+    // --target gpu: 4 × 4 tiles where the map fills the grid, fewer rows where it does not.
+    const gpuCases: [string, ConvLayer, number][] = [
+      ["GPU target, a 128² map: 4×4", layer({ cg: 3, h: 128, w: 128 }), 4],
+      ["GPU target, a 96² map: 2×4", layer({ cg: 3, h: 96, w: 96 }), 2],
+      ["GPU target, a small map: 1×4", layer({ stride: 2 }), 1],
+    ];
+    for (const [name, c, rows] of gpuCases) {
+      it(name, async () => {
+        const { model, shapes } = convLayerModel(c, "gpu");
+        const [conv] = model.kernels(shapes).kernels;
+        expect(conv?.schedule).toMatchObject({ kind: "tiled", tm: rows, tn: 4 });
+        await crossCheck(convLayerCase(c, "gpu"), 1);
+      }, 120_000);
+    }
   });
   describe("reductions and pooling", () => itAgrees(reductionProperties));
   describe("movement", () => itAgrees(movementProperties));

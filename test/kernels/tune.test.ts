@@ -40,6 +40,19 @@ describe("tune: register tiles by the cost model", () => {
     expect(tileOf(oihw("layer4.1.bn2"))).toBe("4x4"); // 7×7 maps
   });
 
+  it("for a GPU: 4×4, fewer rows where the grid would have under 16384 invocations", () => {
+    const kernels = compile({ stdlib: "resnet" }, { entry: "resnet18", target: "gpu" }).kernels(
+      at224,
+    ).kernels;
+    const gpu = (scope: string) =>
+      kernels.find((k) => k.sources.some((s) => s.op === "conv2d" && s.scope === scope))!;
+    expect(tileOf(gpu("bn1"))).toBe("4x4"); // the stem: 64 × 112 × 112 outputs
+    expect(tileOf(gpu("layer1.0.bn1"))).toBe("2x4"); // 64 × 56 × 56
+    expect(tileOf(gpu("layer4.1.bn2"))).toBe("1x4"); // 512 × 7 × 7
+    for (const k of kernels.filter((k) => k.schedule.kind === "tiled" && k.schedule.tm > 1))
+      expect(k.threads).toBeGreaterThanOrEqual(16384);
+  });
+
   it("is off at -O0 and with --disable-pass tune", () => {
     for (const optimize of [{ level: 0 as const }, { disable: ["tune"] }]) {
       const ks = compile({ stdlib: "resnet" }, { entry: "resnet18", optimize }).kernels(at224);
