@@ -16,6 +16,8 @@ set -u
 out=${1:-/tmp/nnc-device}
 mkdir -p "$out"
 runs=${RUNS:-50}
+# The adapter class nnc tunes its tiles for (--target): gpu here, unless TARGET says otherwise.
+target=${TARGET:-gpu}
 log="$out/log.txt"
 say() { echo "== $*" | tee -a "$log"; }
 
@@ -31,10 +33,10 @@ for w in matmul resnet224 lstm gru2; do
   say "nnc bench $w"
   # Each workload in a fresh process, so cold is the first run of a new device.
   # shellcheck disable=SC2086 # the arguments are meant to split
-  timeout 120 node dist/bin/nnc.js bench ${args[$w]} --runs "$runs" --json >"$out/nnc-$w.json" 2>>"$log" ||
+  timeout 120 node dist/bin/nnc.js bench ${args[$w]} --runs "$runs" --target "$target" --json >"$out/nnc-$w.json" 2>>"$log" ||
     say "nnc bench $w failed ($?)"
   # shellcheck disable=SC2086
-  timeout 120 node dist/bin/nnc.js bench ${args[$w]} --runs "$runs" --compare O0 >"$out/nnc-$w.txt" 2>&1 ||
+  timeout 120 node dist/bin/nnc.js bench ${args[$w]} --runs "$runs" --target "$target" --compare O0 >"$out/nnc-$w.txt" 2>&1 ||
     say "nnc bench $w --compare O0 failed ($?)"
   head -c 600 "$out/nnc-$w.json" | tee -a "$log"
   echo | tee -a "$log"
@@ -44,7 +46,7 @@ say "pytorch eager"
 PYTHONUNBUFFERED=1 timeout 180 python3 bench/torch_eager.py --runs "$runs" | tee "$out/torch.jsonl" | tee -a "$log" ||
   say "torch_eager failed"
 
-say "torchvision check at 224 on webgpu"
-PYTHONUNBUFFERED=1 timeout 240 python3 scripts/verify-torchvision.py --size 224 --backend webgpu 2>&1 |
+say "torchvision check at 224 on webgpu (--target $target)"
+PYTHONUNBUFFERED=1 timeout 240 python3 scripts/verify-torchvision.py --size 224 --backend webgpu --target "$target" 2>&1 |
   tee "$out/torchvision.txt" | tee -a "$log"
 say "done"

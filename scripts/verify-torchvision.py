@@ -7,7 +7,7 @@ mode on the seeded input, and compare with `nnc run MODULE:ENTRY --weights
 seeded --json`. Needs Debian's python3-torch/python3-torchvision (not part of
 CI); run from the repository root after `npm run build`:
 
-    /usr/bin/python3 scripts/verify-torchvision.py [--size 64] [--backend cpu] [model ...]
+    /usr/bin/python3 scripts/verify-torchvision.py [--size 64] [--backend cpu] [--target cpu|gpu] [model ...]
 """
 import argparse, json, math, subprocess, sys
 import numpy as np
@@ -79,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--backend", default="cpu")
+    ap.add_argument("--target", default="cpu", help="nnc's --target: the adapter class tiles are tuned for")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -94,7 +95,7 @@ def main():
         e = float(np.max(np.abs(want - want64)))
         atol = max(1e-5, 20 * e, 1e-4 * float(np.max(np.abs(want))))
         cmd = ["node", "dist/bin/nnc.js", "run", f"{MODELS[name]}:{name}", "--arg", "classes=10",
-               "--input", f"input=seeded:{'x'.join(map(str, shape))}", "--weights", "seeded", "--json", "--backend", a.backend]
+               "--input", f"input=seeded:{'x'.join(map(str, shape))}", "--weights", "seeded", "--json", "--backend", a.backend, "--target", a.target]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             print(f"{name}: nnc failed:\n{r.stderr}"); ok = False; continue

@@ -20,6 +20,9 @@ function resnet18(optimize?: OptimizeOptions) {
     kernels.find((k) => k.sources.some((s) => s.op === "conv2d" && s.scope === scope))!;
 }
 
+const resnet18Params = () =>
+  compile({ stdlib: "resnet" }, { entry: "resnet18" }).optimized(at224).params;
+
 describe("tune: register tiles by the cost model", () => {
   const conv = resnet18();
 
@@ -40,10 +43,11 @@ describe("tune: register tiles by the cost model", () => {
     expect(tileOf(oihw("layer4.1.bn2"))).toBe("4x4"); // 7×7 maps
   });
 
-  it("for a GPU: 4×4, fewer rows where the grid would have under 16384 invocations", () => {
-    const kernels = compile({ stdlib: "resnet" }, { entry: "resnet18", target: "gpu" }).kernels(
-      at224,
-    ).kernels;
+  it("for a GPU: OIHW weights, 4×4 tiles, fewer rows where the grid would have under 16384 invocations", () => {
+    const model = compile({ stdlib: "resnet" }, { entry: "resnet18", target: "gpu" });
+    const kernels = model.kernels(at224).kernels;
+    expect(model.optimized(at224).params.some((p) => p.name.endsWith("~hwio"))).toBe(false);
+    expect(resnet18Params().some((p) => p.name.endsWith("~hwio"))).toBe(true);
     const gpu = (scope: string) =>
       kernels.find((k) => k.sources.some((s) => s.op === "conv2d" && s.scope === scope))!;
     expect(tileOf(gpu("bn1"))).toBe("4x4"); // the stem: 64 × 112 × 112 outputs
