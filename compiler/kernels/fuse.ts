@@ -88,6 +88,7 @@ class Fuser {
   readonly placed = new Set<number>();
   readonly consumers = new Map<number, number[]>();
   private readonly useCache = new Map<number, Use[]>();
+  private readonly depths = new Map<number, number>();
   readonly groupOf = new Map<number, Group>();
 
   constructor(
@@ -204,7 +205,16 @@ class Fuser {
     return groups.filter((grp) => alive.has(grp));
   }
 
-  /** Roots of other groups the group reads. */
+  /**
+   * Roots of other groups the group reads, the deepest first (then the latest):
+   * where an epilogue can take only one of several contractions (a residual
+   * add of a block's last conv and its shortcut's conv), it joins the one at
+   * the end of the longer chain: the block's main path. The shortcut's conv
+   * then runs first as a plain conv, and the main path's last conv gets the
+   * same kernel as in the blocks without a shortcut conv (one pipeline to
+   * compile, not two); the residual read also lands in the kernel with the
+   * most arithmetic per element instead of a memory-bound 1×1 conv.
+   */
   private candidates(group: Group): number[] {
     const out = new Set<number>();
     for (const id of group.nodes)
@@ -212,7 +222,23 @@ class Fuser {
         const pg = this.groupOf.get(p);
         if (pg && pg !== group && pg.root === p) out.add(p);
       }
-    return this.g.sorted(out).reverse();
+    const later = this.g.sorted(out).reverse();
+    return later.sort((a, b) => this.depth(b) - this.depth(a));
+  }
+
+  /** Contractions and reductions on the longest path from the graph's sources to `id`. */
+  private depth(id: number): number {
+    const hit = this.depths.get(id);
+    if (hit !== undefined) return hit;
+    // Graph order is topological: fill the table up to `id` once.
+    for (const n of this.g.graph.nodes) {
+      if (this.depths.has(n.id)) continue;
+      const below = Math.max(0, ...n.inputs.map((i) => this.depths.get(i) ?? 0));
+      const heavy = this.compute.has(n.id) && isHeavy(this.category(n.id)) ? 1 : 0;
+      this.depths.set(n.id, below + heavy);
+      if (n.id === id) break;
+    }
+    return this.depths.get(id)!;
   }
 
   private tryMerge(group: Group, producer: Group): boolean {

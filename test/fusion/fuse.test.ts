@@ -15,6 +15,7 @@ import { emitPlan } from "../../compiler/kernels/wgsl.js";
 import { withDerived } from "../../compiler/passes/prep.js";
 import { loadWeights } from "../../compiler/run.js";
 import { runGraph } from "../../runtime/cpu/interpreter.js";
+import { pipelineKey } from "../../runtime/webgpu/pipeline-key.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { checkLowering, expectClose, randomBindings } from "../kernels/helpers.js";
 
@@ -121,6 +122,32 @@ describe("dispatches per forward in the stdlib CNNs at 224", () => {
     const block = p.kernels.find((k) => k.sources.some((s) => s.scope === "layer1.0.bn2"))!;
     expect(computeOps(block).map((s) => s.op)).toEqual(["conv2d", "add", "add", "relu"]);
     expect(block.schedule.kind).toBe("tiled");
+  });
+
+  it("resnet18: a block with a shortcut conv adds the residual in its main path's conv, not the shortcut's", () => {
+    const p = kernelsOf({ stdlib: "resnet" }, { entry: "resnet18" }, [1, 3, 64, 64]);
+    for (const layer of ["layer2", "layer3", "layer4"]) {
+      const main = p.kernels.find((k) => k.sources.some((s) => s.scope === `${layer}.0.bn2`))!;
+      expect(
+        computeOps(main).map((s) => s.op),
+        layer,
+      ).toEqual(["conv2d", "add", "add", "relu"]);
+      const shortcut = p.kernels.find((k) =>
+        k.sources.some((s) => s.scope === `${layer}.0.downsample.1`),
+      )!;
+      expect(
+        computeOps(shortcut).map((s) => s.op),
+        layer,
+      ).toEqual(["conv2d", "add"]);
+      // The shortcut runs first: its value is what the main path's conv adds.
+      expect(p.kernels.indexOf(shortcut)).toBeLessThan(p.kernels.indexOf(main));
+    }
+  });
+
+  it("resnet18 at 224: 23 dispatches of 18 distinct pipelines (each block's second conv shares one)", () => {
+    const plan = compile({ stdlib: "resnet" }, { entry: "resnet18" }).plan(at224);
+    expect(plan.dispatches).toHaveLength(23);
+    expect(new Set(plan.kernels.map(pipelineKey)).size).toBeLessThanOrEqual(18);
   });
 
   it("is off at -O0 and with --disable-pass fuse", () => {
