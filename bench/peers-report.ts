@@ -13,7 +13,7 @@ export interface PeerRow {
   gflops?: number;
   /** Kernel time only (nnc: timestamp queries; roofline: it is kernel-only already). */
   kernel_gflops?: number;
-  /** Session create / weight upload, outside cold (the peers only). */
+  /** Session creation / device, buffers and weight upload: outside cold, for every runtime that reports it. */
   setup_ms?: number;
   /** The host's 1-minute load average when the run started (lavapipe is a CPU: load slows it). */
   load?: number;
@@ -161,6 +161,7 @@ export function formatPeersTable(
   const head = [
     "workload",
     "runtime",
+    "setup ms",
     "cold ms",
     "warm ms",
     "GFLOP/s",
@@ -187,6 +188,7 @@ export function formatPeersTable(
       body.push([
         i === 0 ? (meta.labels[w] ?? w) : "",
         r.runtime === rooflineName ? "roofline WGSL (kernel only)" : r.runtime,
+        r.error ? "" : fixed(r.setup_ms, 0),
         r.error ? `FAILED: ${r.error}` : fixed(r.cold_ms, 0),
         r.error ? "" : fixed(r.warm_ms, 1),
         r.error ? "" : gflops,

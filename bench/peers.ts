@@ -183,6 +183,7 @@ function harnessFlops(o: Options): Record<string, number> {
 }
 
 interface NncJson {
+  setup_ms?: number;
   cold_ms: number;
   warm_ms: number;
   flops: number;
@@ -211,6 +212,7 @@ async function runNnc(o: Options, name: string, w: Workload, flops: number) {
     cold_ms: j.cold_ms,
     warm_ms: j.warm_ms,
     gflops: flops / j.warm_ms / 1e6,
+    ...(j.setup_ms !== undefined ? { setup_ms: j.setup_ms } : {}),
     ...(j.gpu_ms ? { kernel_gflops: flops / j.gpu_ms / 1e6 } : {}),
     load,
   };
@@ -343,7 +345,7 @@ async function main() {
       `load ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}, ${o.runs} timed runs (median), Mesa shader cache off`,
     "",
     "cold = the first inference of a fresh process, pipeline creation and lavapipe's JIT included " +
-      "(nnc's also includes getting the device, allocating buffers and uploading the weights, which the peers count as setup); " +
+      "(setup, apart for every runtime: the peers' session creation, nnc's device, buffers and weight upload); " +
       "warm = host to host (upload, dispatches, readback), except the roofline (one dispatch, buffers resident); " +
       "GFLOP/s = the harness's FLOPs / warm.",
   ];

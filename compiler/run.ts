@@ -111,7 +111,7 @@ async function gpuPlanFor(graph: Graph, plan: PlanSource | undefined): Promise<G
   const hit = gpuPlans.get(graph);
   if (hit) {
     const p = await hit.catch(() => undefined);
-    if (p && p.gpu.lost === undefined) return p;
+    if (p && p.lost === undefined) return p;
     p?.dispose();
   }
   let executable: ExecutablePlan;

@@ -1,8 +1,10 @@
 // `nnc bench`: what the optimizer buys on the adapter at hand. Compiles the
-// model (timed in process, source to WGSL), builds its plan on the device, runs
-// it cold (pipeline creation included) and warm (the median of N runs after
-// warm-ups), each run timed host to host (input upload, dispatches, readback),
-// and times every kernel with timestamp queries where the adapter has them.
+// model (timed in process, source to WGSL), sets its plan up on the device
+// (device, buffers, weight upload: "setup", as the peer runtimes count session
+// creation), runs it cold (pipeline creation and the driver's compiling
+// included) and warm (the median of N runs after warm-ups), each run timed
+// host to host (input upload, dispatches, readback), and times every kernel
+// with timestamp queries where the adapter has them.
 // With `--compare O0` the unoptimized plan runs in the same process, its runs
 // alternating with the optimized ones, and the ratio is reported.
 
@@ -49,8 +51,12 @@ export interface BenchNumbers {
   /** Source → WGSL in process, warm (the median of 3 after a first, cold compile). */
   compile_ms: number;
   compile_cold_ms: number;
-  /** Plan creation (buffers, pipelines) and the first run: lavapipe compiles pipelines there. */
+  /** Getting the device(s), allocating the buffers and uploading the weights (until the queue is idle). */
+  setup_ms: number;
+  /** Pipeline creation and the first run: lavapipe compiles every pipeline there. */
   cold_ms: number;
+  /** Devices the plan runs on (a software adapter compiles on one thread per device). */
+  devices: number;
   /** Median of `runs` host-to-host runs after warm-ups. */
   warm_ms: number;
   warm_min_ms: number;
@@ -83,8 +89,12 @@ const now = () => performance.now();
 
 interface Prepared {
   model: CompiledModel;
-  numbers: Omit<BenchNumbers, "cold_ms" | "warm_ms" | "warm_min_ms" | "gflops" | "runs">;
+  numbers: Omit<
+    BenchNumbers,
+    "setup_ms" | "cold_ms" | "devices" | "warm_ms" | "warm_min_ms" | "gflops" | "runs"
+  >;
   gpu: GpuPlan;
+  setup_ms: number;
   cold_ms: number;
   params: Map<string, Tensor>;
 }
@@ -117,13 +127,17 @@ async function prepare(
   const mem = memoryReport(plan);
   const params = withDerived(graph, loadWeights(graph, o.weights));
   const t0 = now();
-  const gpu = await GpuPlan.create(plan);
+  const gpu = await GpuPlan.allocate(plan);
   gpu.uploadParams(params);
+  await gpu.idle();
+  const t1 = now();
+  await gpu.compile();
   await gpu.run(inputs);
-  const cold_ms = now() - t0;
+  const cold_ms = now() - t1;
   return {
     model,
     gpu,
+    setup_ms: t1 - t0,
     cold_ms,
     params,
     numbers: {
@@ -167,7 +181,9 @@ function finish(p: Prepared, runs: number[], times?: { list: KernelTime[]; total
   const warm = median(runs);
   return {
     ...p.numbers,
+    setup_ms: p.setup_ms,
     cold_ms: p.cold_ms,
+    devices: p.gpu.devices,
     warm_ms: warm,
     warm_min_ms: Math.min(...runs),
     runs: runs.length,
@@ -253,6 +269,10 @@ function rows(n: BenchNumbers): [string, string][] {
       `${mib(n.peak_activation_bytes)} (unplanned ${mib(n.activation_bytes)}, ${((100 * n.peak_activation_bytes) / Math.max(1, n.activation_bytes)).toFixed(0)}%)`,
     ],
     ["compile (source → WGSL)", `${ms(n.compile_ms)} ms warm, ${ms(n.compile_cold_ms)} ms first`],
+    [
+      "setup",
+      `${ms(n.setup_ms)} ms (device${n.devices > 1 ? `s: ${n.devices}` : ""}, buffers, weight upload)`,
+    ],
     ["cold first run", `${ms(n.cold_ms)} ms (pipelines included)`],
     ["warm run", `${ms(n.warm_ms)} ms median of ${n.runs} (min ${ms(n.warm_min_ms)})`],
     ["throughput", `${n.gflops.toFixed(2)} GFLOP/s (${(n.flops / 1e9).toFixed(3)} GFLOP)`],

@@ -14,8 +14,10 @@ export type Limits = Partial<Record<LimitName, number>>;
 
 /** One device and what lives on it for its lifetime. */
 export class Gpu {
-  /** Pipelines by WGSL text, entry point and binding layout: identical kernels share one. */
+  /** Pipelines by WGSL code (comments aside), entry point and binding layout: identical kernels share one. */
   readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Pipelines already dispatched once on this device (so compiled, where the driver waits for that). */
+  readonly warmed = new WeakSet<GPUComputePipeline>();
   /** The reason the device was lost, once it is. */
   lost: string | undefined;
   /** Errors no error scope caught; the next run reports them. */
@@ -32,6 +34,12 @@ export class Gpu {
     readonly adapterInfo: string,
     /** The limits asked for (those above the defaults). */
     readonly requested: Limits,
+    /**
+     * A software adapter (WebGPU's fallback adapter: lavapipe, SwiftShader):
+     * the CPU runs the kernels and compiles each pipeline, lavapipe at its
+     * first dispatch, on the one thread of the device's queue.
+     */
+    readonly software = false,
   ) {
     device.addEventListener("uncapturederror", (ev) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
@@ -83,10 +91,51 @@ interface AdapterState {
   description: string;
   /** An adapter hands out one device; the next one needs a fresh adapter. */
   consumed: boolean;
+  software: boolean;
 }
 
 let adapterPromise: Promise<AdapterState | string> | undefined;
-let shared: Gpu | undefined;
+/** Set once the adapter comes from Dawn's Node bindings (npm `webgpu`), which poll while they wait. */
+let pollingBindings = false;
+
+/** Waits shorter than this are left to Dawn's own polling: they stay as fast as they are. */
+const SPIN_MS = 0.5;
+/** The longest the thread sleeps between two looks at the device. */
+const MAX_SLICE_MS = 2;
+const sleepCell =
+  typeof SharedArrayBuffer === "function" ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+
+/**
+ * Awaits a promise of the WebGPU device (a readback, a pipeline, an error
+ * scope) without keeping a core busy. Dawn's Node bindings deliver their
+ * callbacks by polling the device from a setImmediate loop for as long as any
+ * promise is pending, so the main thread spins for the whole wait: on a CPU
+ * adapter (lavapipe) that is one of the cores its JIT compiler and compute
+ * threads need. Past the first half millisecond the thread sleeps between
+ * polls instead, for at most 1/8 of the time waited so far (and 2 ms), so a
+ * wait ends at most ~12 % (2 ms) after the work does. Elsewhere (browsers,
+ * other bindings) the promise is returned as it is.
+ */
+export function settle<T>(p: Promise<T>): Promise<T> {
+  if (!pollingBindings || !sleepCell) return p;
+  return (async () => {
+    let done = false;
+    const mark = () => {
+      done = true;
+    };
+    p.then(mark, mark);
+    const start = performance.now();
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      if (done) return p;
+      const waited = performance.now() - start;
+      if (waited > SPIN_MS) Atomics.wait(sleepCell, 0, 0, Math.min(MAX_SLICE_MS, waited / 8));
+    }
+  })();
+}
+
+/** The shared device of each lane (lane 0: every plan's; lanes 1…: the later parts of split plans). */
+const shared = new Map<number, Gpu>();
 const devices = new Set<Gpu>();
 
 async function findAdapter(): Promise<AdapterState | string> {
@@ -98,6 +147,7 @@ async function findAdapter(): Promise<AdapterState | string> {
     try {
       const dawn = (await import("webgpu")) as { create(flags: string[]): GPU };
       gpu = dawn.create([]);
+      pollingBindings = true;
     } catch (e) {
       return `Dawn's Node bindings (npm webgpu) did not load: ${(e as Error).message.split("\n")[0]}`;
     }
@@ -113,7 +163,8 @@ async function findAdapter(): Promise<AdapterState | string> {
   const description =
     [info.vendor, info.architecture, info.description].filter(Boolean).join(" / ") ||
     "unnamed adapter";
-  return { gpu, adapter, description, consumed: false };
+  const software = info.isFallbackAdapter === true || info.architecture === "software";
+  return { gpu, adapter, description, consumed: false, software };
 }
 
 function adapterState(): Promise<AdapterState | string> {
@@ -149,16 +200,17 @@ function satisfies(have: Limits, want: Limits): boolean {
 }
 
 /**
- * The shared device, created on first use with the limits asked for. A later
- * plan that needs more gets a new device asking for both; plans already built
- * keep theirs until they are disposed.
+ * The shared device of a lane, created on first use with the limits asked
+ * for. A later plan that needs more gets a new device asking for both; plans
+ * already built keep theirs until they are disposed. Lanes are independent
+ * devices of the same adapter: a split plan runs its parts on lanes 0, 1, …
  */
-export function acquireDevice(want: Limits): Promise<Gpu> {
+export function acquireDevice(want: Limits, lane = 0): Promise<Gpu> {
   // One at a time: two plans asking at once must not each make (and then
   // supersede) a device.
   const next = acquiring.then(
-    () => deviceFor(want),
-    () => deviceFor(want),
+    () => deviceFor(want, lane),
+    () => deviceFor(want, lane),
   );
   acquiring = next;
   return next;
@@ -166,11 +218,12 @@ export function acquireDevice(want: Limits): Promise<Gpu> {
 
 let acquiring: Promise<unknown> = Promise.resolve();
 
-async function deviceFor(want: Limits): Promise<Gpu> {
-  if (shared && shared.lost === undefined && satisfies(shared.requested, want)) return shared;
+async function deviceFor(want: Limits, lane: number): Promise<Gpu> {
+  const current = shared.get(lane);
+  if (current && current.lost === undefined && satisfies(current.requested, want)) return current;
   const s = await adapterState();
   if (typeof s === "string") throw noAdapter(s);
-  const requested: Limits = { ...(shared?.lost === undefined ? shared?.requested : {}) };
+  const requested: Limits = { ...(current?.lost === undefined ? current?.requested : {}) };
   for (const [k, v] of Object.entries(want) as [LimitName, number][]) {
     if (v > (requested[k] ?? limitDefaults[k])) requested[k] = v;
   }
@@ -211,13 +264,13 @@ async function deviceFor(want: Limits): Promise<Gpu> {
     );
   }
   s.consumed = true;
-  const gpu = new Gpu(device, s.description, requested);
+  const gpu = new Gpu(device, s.description, requested, s.software);
   devices.add(gpu);
-  if (shared) {
-    shared.superseded = true;
-    if (shared.users === 0) release(shared);
+  if (current) {
+    current.superseded = true;
+    if (current.users === 0) release(current);
   }
-  shared = gpu;
+  shared.set(lane, gpu);
   return gpu;
 }
 
@@ -240,7 +293,7 @@ function release(gpu: Gpu): void {
 export async function closeGpu(): Promise<void> {
   for (const g of devices) g.destroy();
   devices.clear();
-  shared = undefined;
+  shared.clear();
   if (adapterPromise) {
     await adapterPromise.catch(() => undefined);
     adapterPromise = undefined;

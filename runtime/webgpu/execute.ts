@@ -1,95 +1,72 @@
-// Runs an ExecutablePlan on a WebGPU device. Everything that can be made once
-// is made once per plan (buffers, pipelines, bind groups; weights uploaded by
-// uploadParams); a run writes the inputs, encodes every dispatch and the
-// output copies in one command encoder, submits once and maps the results.
+// Runs an ExecutablePlan on WebGPU. A plan runs on one device (device-plan.ts)
+// except on a software adapter, where the driver compiles each pipeline on the
+// thread of its device's queue: there a plan with many distinct pipelines is
+// cut into consecutive parts, one device each (split-plan.ts), so that its
+// pipelines compile on as many threads as the host has cores; a value live
+// across a cut is read back from one part and uploaded into the next.
 
-import { diagnostic, NncError } from "../../compiler/diagnostics.js";
-import type { BufferSpec, ExecutablePlan, KernelSpec } from "../../compiler/kernels/plan.js";
-import { formatType, numel } from "../../compiler/types.js";
+import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
 import type { Tensor } from "../tensor.js";
-import { checkPlanShape, describeKernel, planLimits } from "./check-plan.js";
-import { deviceBytes, hostTensor } from "./convert.js";
-import { acquireDevice, adapterLimits, type Gpu, releaseDevice } from "./device.js";
+import { checkPlanShape, planLimits } from "./check-plan.js";
+import { acquireDevice, adapterLimits, type Gpu, settle } from "./device.js";
+import { DevicePlan } from "./device-plan.js";
+import { pipelineKey, wgslCode } from "./pipeline-key.js";
+import { chooseCuts, isCutName, splitPlan } from "./split-plan.js";
 
-// WebGPU's flag values (the spec fixes them), so no GPU* globals are needed in Node.
-export const BufferUsage = {
-  MAP_READ: 0x1,
-  COPY_SRC: 0x4,
-  COPY_DST: 0x8,
-  UNIFORM: 0x40,
-  STORAGE: 0x80,
-} as const;
-const MAP_READ_MODE = 0x1;
-const COMPUTE_STAGE = 0x4;
+export { BufferUsage, DevicePlan } from "./device-plan.js";
+export { pipelineKey, wgslCode } from "./pipeline-key.js";
 
-interface Compiled {
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
+/** Most devices one plan is spread over. */
+export const MAX_PARTS = 4;
+/** Distinct pipelines a part needs at least for a device of its own to pay. */
+export const MIN_PIPELINES_PER_PART = 6;
+/** What compiling a pipeline costs beyond its code's length (in characters of WGSL). */
+const PIPELINE_BASE_COST = 1500;
+
+export interface GpuPlanOptions {
+  /**
+   * Devices to spread the plan over: "auto" (the default) uses one on a
+   * hardware adapter and, on a software one, one per core (at most
+   * MAX_PARTS) as long as each gets MIN_PIPELINES_PER_PART distinct
+   * pipelines; a number asks for that many (fewer where the plan has fewer
+   * places to cut).
+   */
+  parts?: number | "auto";
 }
-
-/** Where an output lands in the staging buffers. */
-interface Readback {
-  name: string;
-  spec: BufferSpec;
-  staging: number;
-  offset: number;
-  bytes: number;
-}
-
-function deviceError(message: string, hint?: string): NncError {
-  return new NncError(diagnostic("NN7003", message, undefined, hint ? { hint } : {}));
-}
-
-/**
- * Pops `n` error scopes. The pops are issued synchronously (they must be, to
- * match their pushes while other plans or kernels are being built
- * concurrently); only their results are awaited.
- */
-async function popScopes(device: GPUDevice, n: number): Promise<string[]> {
-  const pops = Array.from({ length: n }, () => device.popErrorScope());
-  const errors = await Promise.all(pops);
-  return errors.flatMap((e) => (e ? [e.message.trim()] : []));
-}
-
-function pushScopes(device: GPUDevice): number {
-  device.pushErrorScope("internal");
-  device.pushErrorScope("out-of-memory");
-  device.pushErrorScope("validation");
-  return 3;
-}
-
-const bindingType = (access: KernelSpec["bindings"][number]["access"]): GPUBufferBindingType =>
-  access === "uniform" ? "uniform" : access === "read" ? "read-only-storage" : "storage";
 
 export class GpuPlan {
-  private readonly buffers = new Map<number, GPUBuffer>();
-  private readonly kernels: Compiled[] = [];
-  private readonly bindGroups: GPUBindGroup[] = [];
-  private readonly staging: GPUBuffer[] = [];
-  private readonly readbacks: Readback[] = [];
-  private paramsUploaded = false;
-  private disposed = false;
-  /** Runs one at a time: they share the staging buffers. */
-  private last: Promise<unknown> = Promise.resolve();
+  private compiling: Promise<void> | undefined;
 
   private constructor(
     readonly plan: ExecutablePlan,
-    readonly gpu: Gpu,
+    private readonly parts: DevicePlan[],
   ) {}
 
-  /**
-   * Checks the plan against the adapter, gets a device with the limits it
-   * needs, and creates its buffers, pipelines and bind groups.
-   */
-  static async create(plan: ExecutablePlan): Promise<GpuPlan> {
-    checkPlanShape(plan);
-    const limits = planLimits(plan, await adapterLimits());
-    const gpu = await acquireDevice(limits);
-    gpu.checkHealthy("building the plan");
-    gpu.users++;
-    const p = new GpuPlan(plan, gpu);
+  /** The device of the first part (every part's, unless the plan is split). */
+  get gpu(): Gpu {
+    return this.parts[0]!.gpu;
+  }
+
+  /** How many devices the plan runs on. */
+  get devices(): number {
+    return this.parts.length;
+  }
+
+  /** Why a device of the plan was lost, once one is. */
+  get lost(): string | undefined {
+    return this.parts.find((p) => p.gpu.lost !== undefined)?.gpu.lost;
+  }
+
+  /** The consecutive parts the plan runs as (one: the plan itself). */
+  get partPlans(): ExecutablePlan[] {
+    return this.parts.map((p) => p.plan);
+  }
+
+  /** Checks the plan against the adapter, gets its device(s) and creates its buffers, pipelines and bind groups. */
+  static async create(plan: ExecutablePlan, options: GpuPlanOptions = {}): Promise<GpuPlan> {
+    const p = await GpuPlan.allocate(plan, options);
     try {
-      await p.build();
+      await p.compile();
     } catch (e) {
       p.dispose();
       throw e;
@@ -97,455 +74,128 @@ export class GpuPlan {
     return p;
   }
 
-  private get device(): GPUDevice {
-    return this.gpu.device;
-  }
-
-  private async build(): Promise<void> {
-    const { plan, device } = this;
-    const uniform = new Set<number>();
-    for (const d of plan.dispatches) {
-      const k = plan.kernels[d.kernel]!;
-      k.bindings.forEach((b, j) => {
-        if (b.access === "uniform") uniform.add(d.buffers[j]!);
-      });
-    }
-    // Planned buffers (plan-memory.ts) share one allocation per slot, as large as its largest.
-    const slotBytes = new Map<number, number>();
-    for (const spec of plan.buffers)
-      if (spec.slot !== undefined)
-        slotBytes.set(spec.slot, Math.max(slotBytes.get(spec.slot) ?? 4, spec.bytes));
-    const slots = new Map<number, GPUBuffer>();
-    const n = pushScopes(device);
-    for (const spec of plan.buffers) {
-      const shared = spec.slot === undefined ? undefined : slots.get(spec.slot);
-      if (shared) {
-        this.buffers.set(spec.id, shared);
-        continue;
-      }
-      const usage =
-        BufferUsage.STORAGE |
-        BufferUsage.COPY_SRC |
-        BufferUsage.COPY_DST |
-        (uniform.has(spec.id) ? BufferUsage.UNIFORM : 0);
-      const size = spec.slot === undefined ? spec.bytes : slotBytes.get(spec.slot)!;
-      const label = spec.slot === undefined ? spec.name : `slot ${spec.slot}`;
-      const buf = device.createBuffer({ size, usage, label });
-      this.buffers.set(spec.id, buf);
-      if (spec.slot !== undefined) slots.set(spec.slot, buf);
-      if (spec.source.kind === "const") {
-        const values = spec.source.values;
-        const data =
-          spec.dtype === "f32"
-            ? Float32Array.from(values)
-            : spec.dtype === "i32"
-              ? Int32Array.from(values)
-              : Uint32Array.from(values);
-        device.queue.writeBuffer(buf, 0, data);
-      }
-    }
-    this.planReadback();
-    const errors = await popScopes(device, n);
-    if (errors.length > 0) {
-      // Find the buffer: an out-of-memory names no object.
-      const total = plan.buffers.reduce((a, b) => a + b.bytes, 0);
-      throw deviceError(
-        `creating the plan's ${plan.buffers.length} buffers (${total.toLocaleString("en-US")} bytes) failed: ${errors.join("; ")}`,
-        "the model may not fit this device's memory; try a smaller input",
-      );
-    }
-    const compiled = await Promise.all(plan.kernels.map((_, i) => this.compileKernel(i)));
-    this.kernels.push(...compiled);
-    // Dispatches of one kernel over the same buffers (a recurrence's steps) share a bind group.
-    const shared = new Map<string, GPUBindGroup>();
-    for (const [i, d] of plan.dispatches.entries()) {
-      const k = plan.kernels[d.kernel]!;
-      const key = `${d.kernel}:${d.buffers.join(",")}`;
-      const hit = shared.get(key);
-      if (hit) {
-        this.bindGroups.push(hit);
-        continue;
-      }
-      device.pushErrorScope("validation");
-      const group = device.createBindGroup({
-        label: `dispatch ${i} ${k.name}`,
-        layout: compiled[d.kernel]!.layout,
-        entries: k.bindings.map((b, j) => ({
-          binding: b.binding,
-          resource: {
-            buffer: this.buffers.get(d.buffers[j]!)!,
-            ...(b.size !== undefined ? { size: b.size } : {}),
-          },
-        })),
-      });
-      shared.set(key, group);
-      const err = await device.popErrorScope();
-      if (err)
-        throw deviceError(
-          `${describeKernel(plan, d.kernel)}: its buffers do not fit its bindings (dispatch ${i}): ${err.message.trim()}`,
-        );
-      this.bindGroups.push(group);
-    }
-  }
-
-  /** Packs the outputs into staging buffers no larger than the device allows. */
-  private planReadback(): void {
-    const max = this.device.limits.maxBufferSize;
-    const sizes: number[] = [];
-    for (const out of this.plan.outputs) {
-      const spec = this.plan.buffers.find((b) => b.id === out.buffer)!;
-      const bytes = numel(spec.shape) * 4;
-      let s = sizes.length - 1;
-      if (s < 0 || sizes[s]! + bytes > max) {
-        sizes.push(0);
-        s++;
-      }
-      this.readbacks.push({ name: out.name, spec, staging: s, offset: sizes[s]!, bytes });
-      sizes[s]! += bytes;
-    }
-    for (const [i, size] of sizes.entries()) {
-      this.staging.push(
-        this.device.createBuffer({
-          size: Math.max(4, size),
-          usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-          label: `readback ${i}`,
-        }),
-      );
-    }
-  }
-
-  private compileKernel(index: number): Promise<Compiled> {
-    const k = this.plan.kernels[index]!;
-    const key = `${k.entryPoint}\n${k.bindings.map((b) => `${b.binding}:${b.access}`).join(",")}\n${k.wgsl}`;
-    const hit = this.gpu.pipelines.get(key);
-    if (hit) return hit.then((pipeline) => ({ pipeline, layout: pipeline.getBindGroupLayout(0) }));
-    const made = this.makePipeline(index);
-    const cached = made.then((c) => c.pipeline);
-    this.gpu.pipelines.set(key, cached);
-    // A failed kernel is reported through `made`; forget it so a retry compiles again.
-    cached.catch(() => this.gpu.pipelines.delete(key));
-    return made;
-  }
-
-  private async makePipeline(index: number): Promise<Compiled> {
-    const { device, plan } = this;
-    const k = plan.kernels[index]!;
-    const who = describeKernel(plan, index);
-    this.gpu.current = who;
-    // No await between the pushes and the pops: kernels compile concurrently.
-    const n = pushScopes(device);
-    const module = device.createShaderModule({ code: k.wgsl, label: k.name });
-    const layout = device.createBindGroupLayout({
-      label: k.name,
-      entries: k.bindings.map((b) => ({
-        binding: b.binding,
-        visibility: COMPUTE_STAGE,
-        buffer: {
-          type: bindingType(b.access),
-          ...(b.dynamicOffset ? { hasDynamicOffset: true } : {}),
-        },
-      })),
-    });
-    const pipelineLayout = device.createPipelineLayout({
-      label: k.name,
-      bindGroupLayouts: [layout],
-    });
-    const scoped = popScopes(device, n);
-    const info = await module.getCompilationInfo();
-    const bad = info.messages.filter((m) => m.type === "error");
-    const errors = await scoped;
-    if (bad.length > 0) {
-      const lines = k.wgsl.split("\n");
-      throw new NncError(
-        bad.slice(0, 3).map((m) =>
-          diagnostic(
-            "NN7003",
-            `${who} does not compile: WGSL ${m.lineNum}:${m.linePos}: ${m.message}`,
-            undefined,
-            {
-              notes: [
-                { message: `WGSL line ${m.lineNum}: ${(lines[m.lineNum - 1] ?? "").trim()}` },
-              ],
-              hint: "this is a bug in nnc's WGSL code generator; please report it",
-            },
-          ),
-        ),
-      );
-    }
-    if (errors.length > 0) throw deviceError(`${who}: ${errors.join("; ")}`);
+  /**
+   * Checks the plan, gets its device(s) and creates its buffers; pipelines
+   * wait for compile() (or the first run). `nnc bench` counts this and the
+   * weight upload as setup, and compile() with the first run as cold.
+   */
+  static async allocate(plan: ExecutablePlan, options: GpuPlanOptions = {}): Promise<GpuPlan> {
+    checkPlanShape(plan);
+    const limits = planLimits(plan, await adapterLimits());
+    const first = await acquireDevice(limits);
+    const pieces = await partsOf(plan, first, options.parts ?? "auto");
+    const parts: DevicePlan[] = [];
     try {
-      // Validation errors of an async pipeline reject this promise (no scope needed).
-      const pipeline = await device.createComputePipelineAsync({
-        label: k.name,
-        layout: pipelineLayout,
-        compute: { module, entryPoint: k.entryPoint },
-      });
-      return { pipeline, layout };
+      for (const [i, piece] of pieces.entries()) {
+        const part = new DevicePlan(piece, i === 0 ? first : await acquireDevice(limits, i));
+        parts.push(part);
+        await part.allocate();
+      }
     } catch (e) {
-      throw deviceError(
-        `${who}: creating its compute pipeline failed: ${(e as Error).message.trim()}`,
-        "the kernel's WGSL and its bindings in the plan disagree, or it needs more than the device allows",
-      );
+      for (const p of parts) p.dispose();
+      throw e;
     }
+    return new GpuPlan(plan, parts);
+  }
+
+  /**
+   * Creates every part's pipelines and bind groups. On a software adapter
+   * each pipeline also gets a one-workgroup dispatch as soon as it exists,
+   * so the driver compiles it meanwhile: each part's on its own thread.
+   */
+  compile(): Promise<void> {
+    this.compiling ??= Promise.all(this.parts.map((p) => p.compile({ warm: p.gpu.software }))).then(
+      () => undefined,
+    );
+    return this.compiling;
   }
 
   /** Uploads the weights, once; names must match the plan's params exactly. */
   uploadParams(params: Map<string, Tensor>): void {
-    this.assertUsable();
-    const problems = [];
-    for (const p of this.plan.params) {
-      const spec = this.spec(p.buffer);
-      const t = params.get(p.name);
-      if (!t) {
-        problems.push(
-          diagnostic(
-            "NN6003",
-            `missing weight \`${p.name}\` (${formatType({ dtype: spec.hostDtype, shape: spec.shape })})`,
-          ),
-        );
-        continue;
-      }
-      const bad = this.mismatch(t, spec, `weight \`${p.name}\``);
-      if (bad) problems.push(diagnostic("NN6005", bad));
-    }
-    if (problems.length > 0) throw new NncError(problems);
-    for (const p of this.plan.params) {
-      const spec = this.spec(p.buffer);
-      // i64 weights (num_batches_tracked) are bookkeeping no kernel reads.
-      if (spec.hostDtype === "i64") continue;
-      this.write(spec, params.get(p.name)!);
-    }
-    this.paramsUploaded = true;
+    for (const p of this.parts) p.uploadParams(params);
+  }
+
+  /** Resolves when the devices have done all the work submitted so far (uploads included). */
+  async idle(): Promise<void> {
+    await Promise.all(this.parts.map((p) => settle(p.gpu.device.queue.onSubmittedWorkDone())));
   }
 
   /** One inference: inputs by name in, outputs by name out. */
-  run(inputs: Map<string, Tensor>): Promise<Map<string, Tensor>> {
-    const next = this.last.then(
-      () => this.runNow(inputs),
-      () => this.runNow(inputs),
-    );
-    this.last = next;
-    return next;
-  }
-
-  private async runNow(inputs: Map<string, Tensor>): Promise<Map<string, Tensor>> {
-    this.assertUsable();
-    const { plan, device, gpu } = this;
-    gpu.checkHealthy("running the plan");
-    if (!this.paramsUploaded && plan.params.length > 0)
-      throw new NncError(
-        diagnostic("NN6003", "the plan's weights were not uploaded (call uploadParams first)"),
-      );
-    const problems = [];
-    for (const inp of plan.inputs) {
-      const t = inputs.get(inp.name);
-      const spec = this.spec(inp.buffer);
-      if (!t)
-        problems.push(
-          diagnostic(
-            "NN6009",
-            `missing input \`${inp.name}\` (${formatType({ dtype: spec.hostDtype, shape: spec.shape })})`,
-          ),
-        );
-      else {
-        const bad = this.mismatch(t, spec, `input \`${inp.name}\``);
-        if (bad) problems.push(diagnostic("NN6009", bad));
-      }
-    }
-    if (problems.length > 0) throw new NncError(problems);
-    const n = pushScopes(device);
-    for (const inp of plan.inputs) this.write(this.spec(inp.buffer), inputs.get(inp.name)!);
-    gpu.current = `running ${plan.dispatches.length} dispatches`;
-    const enc = device.createCommandEncoder({ label: "nnc run" });
-    if (plan.dispatches.length > 0) {
-      const pass = enc.beginComputePass({ label: "nnc kernels" });
-      for (const [i, d] of plan.dispatches.entries()) {
-        if (d.grid[0] * d.grid[1] * d.grid[2] === 0) continue;
-        pass.setPipeline(this.kernels[d.kernel]!.pipeline);
-        pass.setBindGroup(0, this.bindGroups[i]!, d.dynamicOffsets ?? []);
-        pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
-      }
-      pass.end();
-    }
-    for (const r of this.readbacks) {
-      if (r.bytes === 0) continue;
-      enc.copyBufferToBuffer(
-        this.buffers.get(r.spec.id)!,
-        0,
-        this.staging[r.staging]!,
-        r.offset,
-        r.bytes,
-      );
-    }
-    device.queue.submit([enc.finish()]);
-    const scoped = popScopes(device, n);
-    const mapped = Promise.all(this.staging.map((s) => s.mapAsync(MAP_READ_MODE)));
-    const errors = await scoped;
-    if (errors.length > 0) {
-      await mapped.catch(() => undefined);
-      this.unmapAll();
-      throw await this.attribute(errors);
-    }
-    try {
-      await mapped;
-    } catch (e) {
-      this.unmapAll();
-      if (gpu.lost !== undefined)
-        throw deviceError(
-          `the WebGPU device was lost while running the plan's ${plan.dispatches.length} dispatches (${gpu.lost})`,
-          "a kernel may have run too long or touched memory out of bounds; run with --backend cpu to compare",
-        );
-      throw deviceError(`reading the outputs back failed: ${(e as Error).message}`);
-    }
-    gpu.current = undefined;
+  async run(inputs: Map<string, Tensor>): Promise<Map<string, Tensor>> {
+    await this.compile();
+    if (this.parts.length === 1) return this.parts[0]!.run(inputs);
+    const carried = new Map<string, Tensor>();
     const out = new Map<string, Tensor>();
-    const ranges = this.staging.map((s) => s.getMappedRange());
-    for (const r of this.readbacks) {
-      const bytes = ranges[r.staging]!.slice(r.offset, r.offset + r.bytes);
-      out.set(r.name, hostTensor(r.spec, bytes));
+    for (const part of this.parts) {
+      const got = await part.run(inputsOf(part, inputs, carried));
+      for (const [name, t] of got) (isCutName(name) ? carried : out).set(name, t);
     }
-    this.unmapAll();
-    gpu.checkHealthy("reading the outputs");
     return out;
   }
 
   /**
-   * GPU time of each dispatch in ms from timestamp queries (undefined when the
-   * device has no `timestamp-query`): every dispatch in a compute pass of its
-   * own between two timestamps. For `nnc bench`; run() is what gets timed
-   * host to host.
+   * GPU time of each dispatch in ms from timestamp queries (undefined when a
+   * device has no `timestamp-query`), in the plan's dispatch order.
    */
-  profile(inputs: Map<string, Tensor>): Promise<number[] | undefined> {
-    const next = this.last.then(
-      () => this.profileNow(inputs),
-      () => this.profileNow(inputs),
-    );
-    this.last = next;
-    return next;
-  }
-
-  private async profileNow(inputs: Map<string, Tensor>): Promise<number[] | undefined> {
-    this.assertUsable();
-    const { plan, device } = this;
-    if (!device.features.has("timestamp-query")) return undefined;
-    for (const inp of plan.inputs) {
-      const t = inputs.get(inp.name);
-      if (t) this.write(this.spec(inp.buffer), t);
+  async profile(inputs: Map<string, Tensor>): Promise<number[] | undefined> {
+    await this.compile();
+    const all: number[] = [];
+    for (const part of this.parts) {
+      // Values carried across a cut stay in the later part's buffers from the last run.
+      const ms = await part.profile(inputsOf(part, inputs, new Map()));
+      if (!ms) return undefined;
+      all.push(...ms);
     }
-    const ms = new Array<number>(plan.dispatches.length).fill(0);
-    // A query set holds at most 4096 timestamps: 2048 dispatches per submit.
-    const chunk = 2048;
-    for (let from = 0; from < plan.dispatches.length; from += chunk) {
-      const count = Math.min(chunk, plan.dispatches.length - from);
-      const n = pushScopes(device);
-      const querySet = device.createQuerySet({ type: "timestamp", count: 2 * count });
-      const resolved = device.createBuffer({
-        size: 16 * count,
-        usage: 0x200 | BufferUsage.COPY_SRC,
-      });
-      const read = device.createBuffer({
-        size: 16 * count,
-        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-      });
-      const enc = device.createCommandEncoder({ label: "nnc profile" });
-      for (let q = 0; q < count; q++) {
-        const i = from + q;
-        const d = plan.dispatches[i]!;
-        const pass = enc.beginComputePass({
-          timestampWrites: {
-            querySet,
-            beginningOfPassWriteIndex: 2 * q,
-            endOfPassWriteIndex: 2 * q + 1,
-          },
-        });
-        if (d.grid[0] * d.grid[1] * d.grid[2] > 0) {
-          pass.setPipeline(this.kernels[d.kernel]!.pipeline);
-          pass.setBindGroup(0, this.bindGroups[i]!, d.dynamicOffsets ?? []);
-          pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
-        }
-        pass.end();
-      }
-      enc.resolveQuerySet(querySet, 0, 2 * count, resolved, 0);
-      enc.copyBufferToBuffer(resolved, 0, read, 0, 16 * count);
-      device.queue.submit([enc.finish()]);
-      const errors = await popScopes(device, n);
-      if (errors.length > 0) throw deviceError(`profiling the plan failed: ${errors.join("; ")}`);
-      await read.mapAsync(MAP_READ_MODE);
-      const stamps = new BigUint64Array(read.getMappedRange().slice(0));
-      read.unmap();
-      for (let q = 0; q < count; q++) {
-        const dt = stamps[2 * q + 1]! - stamps[2 * q]!;
-        ms[from + q] = dt > 0n ? Number(dt) / 1e6 : 0;
-      }
-      querySet.destroy();
-      resolved.destroy();
-      read.destroy();
-    }
-    return ms;
+    return all;
   }
 
-  private unmapAll(): void {
-    for (const s of this.staging) if (s.mapState !== "unmapped") s.unmap();
-  }
-
-  /**
-   * A submit failed: re-encode each dispatch on its own, in its own error
-   * scope, to find the kernel it was (only on this error path).
-   */
-  private async attribute(errors: string[]): Promise<NncError> {
-    const { plan, device } = this;
-    for (const [i, d] of plan.dispatches.entries()) {
-      device.pushErrorScope("validation");
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(this.kernels[d.kernel]!.pipeline);
-      pass.setBindGroup(0, this.bindGroups[i]!, d.dynamicOffsets ?? []);
-      pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
-      pass.end();
-      enc.finish();
-      const err = await device.popErrorScope();
-      if (err)
-        return deviceError(
-          `${describeKernel(plan, d.kernel)} (dispatch ${i}): ${err.message.trim()}`,
-        );
-    }
-    return deviceError(`running the plan failed: ${errors.join("; ")}`);
-  }
-
-  private spec(id: number): BufferSpec {
-    return this.plan.buffers.find((b) => b.id === id)!;
-  }
-
-  private mismatch(t: Tensor, spec: BufferSpec, what: string): string | undefined {
-    const want = { dtype: spec.hostDtype, shape: spec.shape };
-    const same =
-      t.dtype === spec.hostDtype &&
-      t.shape.length === spec.shape.length &&
-      t.shape.every((d, i) => d === spec.shape[i]);
-    if (!same)
-      return `${what} is ${formatType(t)}, but the plan was compiled for ${formatType(want)}`;
-    if (t.data.length !== numel(t.shape))
-      return `${what} has ${t.data.length} values for ${formatType(t)}`;
-    return undefined;
-  }
-
-  private write(spec: BufferSpec, t: Tensor): void {
-    const data = deviceBytes(spec, t);
-    if (data.byteLength === 0) return;
-    this.device.queue.writeBuffer(this.buffers.get(spec.id)!, 0, data);
-  }
-
-  private assertUsable(): void {
-    if (this.disposed) throw new Error("GpuPlan used after dispose()");
-  }
-
-  /** Frees the plan's buffers; the device stays for other plans (closeGpu ends it). */
+  /** Frees the plan's buffers; the devices stay for other plans (closeGpu ends them). */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const b of this.buffers.values()) b.destroy();
-    for (const s of this.staging) s.destroy();
-    this.buffers.clear();
-    releaseDevice(this.gpu);
+    for (const p of this.parts) p.dispose();
+  }
+}
+
+function inputsOf(
+  part: DevicePlan,
+  inputs: Map<string, Tensor>,
+  carried: Map<string, Tensor>,
+): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const { name } of part.plan.inputs) {
+    const t = isCutName(name) ? carried.get(name) : inputs.get(name);
+    if (t) out.set(name, t);
+  }
+  return out;
+}
+
+/** The plan as the parts it runs as on `gpu`'s adapter. */
+async function partsOf(
+  plan: ExecutablePlan,
+  gpu: Gpu,
+  want: number | "auto",
+): Promise<ExecutablePlan[]> {
+  const keys = plan.kernels.map(pipelineKey);
+  const used = new Set(plan.dispatches.map((d) => keys[d.kernel]!));
+  const n =
+    want === "auto"
+      ? gpu.software
+        ? Math.min(await hostCores(), MAX_PARTS, Math.floor(used.size / MIN_PIPELINES_PER_PART))
+        : 1
+      : Math.floor(want);
+  if (n < 2) return [plan];
+  const cost = (k: number) => PIPELINE_BASE_COST + wgslCode(plan.kernels[k]!.wgsl).length;
+  const cuts = chooseCuts(plan, n, cost, (k) => keys[k]!);
+  return cuts.length > 0 ? splitPlan(plan, cuts) : [plan];
+}
+
+/** The host's cores (1 where it cannot tell). */
+async function hostCores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    const os = await import("node:os");
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return 1;
   }
 }

@@ -18,7 +18,9 @@ const fields = [
   "dispatches",
   "peak_activation_bytes",
   "compile_ms",
+  "setup_ms",
   "cold_ms",
+  "devices",
   "warm_ms",
   "gflops",
 ];

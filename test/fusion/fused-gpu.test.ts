@@ -4,6 +4,9 @@
 
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { closeGpu, compile, type Source, type Tensor } from "../../compiler/index.js";
+import { withDerived } from "../../compiler/passes/prep.js";
+import { loadWeights } from "../../compiler/run.js";
+import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { expectClose, randomTensor } from "../kernels/helpers.js";
 
 async function agree(source: Source, entry: string | undefined, shape: number[], args = {}) {
@@ -55,6 +58,27 @@ model tiny()(input: f32[N, 3, H, W]) {
   {logits: densenet(4, [2, 2, 2, 2], 8, bn_size=2, classes=5)(input)}
 }`;
       await agree(src, undefined, [2, 3, 32, 32]);
+    },
+    COLD,
+  );
+
+  it(
+    "resnet18 split over two devices (as on a software adapter) computes what the CPU backend does",
+    async () => {
+      const shape = [1, 3, 32, 32];
+      const m = compile({ stdlib: "resnet" }, { entry: "resnet18", args: { classes: 10 } });
+      const inputs = new Map<string, Tensor>([["input", randomTensor("f32", shape, 3)]]);
+      const graph = m.optimized({ input: { shape } });
+      const p = await GpuPlan.create(m.plan({ input: { shape } }), { parts: 2 });
+      try {
+        expect(p.devices).toBe(2);
+        p.uploadParams(withDerived(graph, loadWeights(graph, "seeded")));
+        const gpu = await p.run(inputs);
+        const cpu = await m.run(inputs, { backend: "cpu" });
+        for (const [name, t] of cpu.outputs) expectClose(gpu.get(name)!, t, name, 1e-4);
+      } finally {
+        p.dispose();
+      }
     },
     COLD,
   );

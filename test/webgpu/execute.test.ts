@@ -167,6 +167,88 @@ describe.skipIf(!gpu.ok)(`GpuPlan on ${gpu.detail}`, () => {
     p.dispose();
   });
 
+  it("shares one pipeline between kernels whose WGSL differs only in comments", async () => {
+    const code = addWgsl(7);
+    const a = kernel("add", `// add: %3 add @ model.nn:1:1 (block1)\n${code}`, [
+      "read",
+      "read",
+      "read_write",
+    ]);
+    const b = kernel("add_too", `// add_too: %9 add @ model.nn:2:1 (block2)\n${code} /* same */`, [
+      "read",
+      "read",
+      "read_write",
+    ]);
+    const before = (await GpuPlan.create(plan([buffer(0, "x", "f32", [1])], [], [], {}))).gpu
+      .pipelines.size;
+    const p = await GpuPlan.create(
+      plan(
+        [
+          buffer(0, "x", "f32", [7], { kind: "input", name: "x" }),
+          buffer(1, "a", "f32", [7]),
+          buffer(2, "b", "f32", [7]),
+        ],
+        [a, b],
+        [
+          { kernel: 0, grid: [1, 1, 1], buffers: [0, 0, 1] },
+          { kernel: 1, grid: [1, 1, 1], buffers: [1, 1, 2] },
+        ],
+        { outputs: [{ name: "b", buffer: 2 }] },
+      ),
+    );
+    // One new pipeline for the two kernels.
+    expect(p.gpu.pipelines.size).toBe(before + 1);
+    const out = await p.run(ins({ x: f32([7], [1, 2, 3, 4, 5, 6, 7]) }));
+    expect([...out.get("b")!.data]).toEqual([4, 8, 12, 16, 20, 24, 28]);
+    p.dispose();
+  });
+
+  it("runs a plan split over three devices as it runs on one", async () => {
+    // a = x + w, b = a + w, c = b + a, d = c + x: d = 3x + 3w, cut so that a
+    // crosses two cuts and x and w are read on both sides of one.
+    const n = 100;
+    const k = kernel("add", addWgsl(n), ["read", "read", "read_write"]);
+    const whole = plan(
+      [
+        buffer(0, "x", "f32", [n], { kind: "input", name: "x" }),
+        buffer(1, "w", "f32", [n], { kind: "param", name: "w" }),
+        buffer(2, "a", "f32", [n]),
+        buffer(3, "b", "f32", [n]),
+        buffer(4, "c", "f32", [n]),
+        buffer(5, "d", "f32", [n]),
+      ],
+      [k],
+      [
+        { kernel: 0, grid: [2, 1, 1], buffers: [0, 1, 2] },
+        { kernel: 0, grid: [2, 1, 1], buffers: [2, 1, 3] },
+        { kernel: 0, grid: [2, 1, 1], buffers: [3, 2, 4] },
+        { kernel: 0, grid: [2, 1, 1], buffers: [4, 0, 5] },
+      ],
+      {
+        outputs: [
+          { name: "d", buffer: 5 },
+          { name: "a", buffer: 2 },
+        ],
+      },
+    );
+    const x = Array.from({ length: n }, (_, i) => i - 50);
+    const w = Array.from({ length: n }, (_, i) => 0.5 * i);
+    for (const parts of [1, 3]) {
+      const p = await GpuPlan.create(whole, { parts });
+      expect(p.devices).toBe(parts);
+      p.uploadParams(new Map([["w", f32([n], w)]]));
+      for (let run = 0; run < 2; run++) {
+        const out = await p.run(ins({ x: f32([n], x) }));
+        expect([...out.keys()].sort()).toEqual(["a", "d"]);
+        expect([...out.get("d")!.data]).toEqual(x.map((v, i) => 3 * v + 3 * w[i]!));
+        expect([...out.get("a")!.data]).toEqual(x.map((v, i) => v + w[i]!));
+      }
+      const ms = await p.profile(ins({ x: f32([n], x) }));
+      if (ms) expect(ms).toHaveLength(4);
+      p.dispose();
+    }
+  });
+
   it("names the kernel and its source when its WGSL does not compile", async () => {
     const bad = kernel("broken_relu", "@compute @workgroup_size(1) fn main() { let x = ; }", []);
     const e = await nncError(
