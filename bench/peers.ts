@@ -225,7 +225,8 @@ interface HarnessRow {
   cold_ms: number;
   median_ms: number;
   gflops: number | null;
-  setup_ms?: number;
+  /** null where the runtime has no separate setup (tfjs). */
+  setup_ms?: number | null;
   error?: string;
 }
 
@@ -258,7 +259,7 @@ async function runPeer(o: Options, name: string, w: Workload, peer: string): Pro
       cold_ms: h.cold_ms,
       warm_ms: h.median_ms,
       gflops: h.gflops ?? undefined,
-      setup_ms: h.setup_ms,
+      setup_ms: h.setup_ms ?? undefined,
       load,
     };
   } finally {
