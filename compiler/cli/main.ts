@@ -311,6 +311,32 @@ async function benchCommand(
   io.out(v.json ? JSON.stringify(result) : formatBench(result));
 }
 
+type Flag = keyof typeof options;
+const common: Flag[] = ["entry", "arg", "opt", "disable-pass", "target", "help", "version"];
+/** The flags each command reads: any other is an error, never silently ignored. */
+const commandFlags: Record<string, Flag[]> = {
+  check: [...common, "shape", "depth", "json"],
+  inspect: [...common, "shape", "stage"],
+  run: [...common, "input", "weights", "backend", "json"],
+  bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
+};
+/** What to use instead, where a flag belongs to another command. */
+const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {
+  input: { check: "--shape NAME=DIMS", inspect: "--shape NAME=DIMS" },
+  shape: { run: "--input NAME=seeded:DIMS", bench: "--input NAME=seeded:DIMS" },
+};
+
+function checkFlags(command: string, v: Parsed): void {
+  const allowed = commandFlags[command];
+  if (!allowed) return;
+  for (const flag of Object.keys(v) as Flag[]) {
+    if (allowed.includes(flag)) continue;
+    const hint = insteadOf[flag]?.[command];
+    const name = flag === "opt" ? "-O" : `--${flag}`;
+    throw new UsageError(`\`nnc ${command}\` does not take ${name}${hint ? ` (use ${hint})` : ""}`);
+  }
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const sources = new SourceMap();
@@ -332,6 +358,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return command === undefined && !v.help ? 2 : 0;
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument \`${rest[0]}\``);
+    checkFlags(command, v);
     switch (command) {
       case "check":
         check(compileFrom(source, v, sources), v, io);

@@ -72,6 +72,15 @@ describe("nnc inspect", () => {
   it("rejects an unknown stage with exit 2", async () => {
     expect((await cli("inspect", "examples/lenet5.nn", "--stage", "bogus")).code).toBe(2);
   });
+
+  it("rejects a flag of another command instead of ignoring it, and names the right one", async () => {
+    const r = await cli("inspect", "examples/lenet5.nn", "--stage", "opt", "--input", "x=seeded:1");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("`nnc inspect` does not take --input (use --shape NAME=DIMS)");
+    const c = await cli("check", "examples/lenet5.nn", "--runs", "3");
+    expect(c.code).toBe(2);
+    expect(c.err).toContain("`nnc check` does not take --runs");
+  });
 });
 
 describe("nnc run", () => {
