@@ -38,45 +38,55 @@ export interface TiledLoads {
  * loads per step of k.
  */
 export function tiledLoads(k: Kernel): TiledLoads {
-  const s = k.schedule;
-  const r = contractionOf(k.body);
-  if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary")
-    return { nVec: false, mVec: false, rK: false, cK: false, U: 1 };
-  const nVar = k.space[s.n]!;
-  const mVar = s.m === null ? undefined : k.space[s.m]!;
-  const [R, C] = varsOf(r.body.a).has(nVar.name) ? [r.body.b, r.body.a] : [r.body.a, r.body.b];
-  const kv = r.vars[r.vars.length - 1]!;
+  const f = tileFactors(k);
+  if (f === undefined) return { nVec: false, mVec: false, rK: false, cK: false, U: 1 };
+  const { r, mVar, nVar, R, C, kv, cPerI, cDepN } = f;
   const probe = new ExprWriter(k);
-  const cDepN = varsOf(C).has(nVar.name);
   const nVec = cDepN && nVar.extent % 4 === 0 && vec4Along(probe, C, nVar.name);
   // Rows in vec4s need every tile's rows unclamped and starting at a multiple of 4.
   const mVec =
     mVar !== undefined &&
-    s.tm % 4 === 0 &&
-    mVar.extent % s.tm === 0 &&
+    f.s.tm % 4 === 0 &&
+    mVar.extent % f.s.tm === 0 &&
     vec4Along(probe, R, mVar.name);
   const rK = !mVec && kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
   const cK = !mVec && !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
   const U = rK || cK ? 4 : 1;
-  const cPerI = mVar !== undefined && varsOf(C).has(mVar.name);
   const slide = U === 1 && cDepN && !nVec && !cPerI ? slidingVar(r, C, nVar) : undefined;
   return { nVec, mVec, rK, cK, U, ...(slide ? { slide } : {}) };
 }
 
-export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
+/**
+ * A tiled kernel's contraction split into its factors: R (the row factor,
+ * independent of n) and C (the column factor), with the tile's variables.
+ * Undefined where the kernel is not a tiled binary contraction.
+ */
+function tileFactors(k: Kernel) {
   const s = k.schedule;
-  if (s.kind !== "tiled") throw new Error(`${k.name}: not a tiled schedule`);
   const r = contractionOf(k.body);
-  if (r === undefined || r.body.op !== "binary")
-    throw new Error(`${k.name}: no contraction to tile`);
+  if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary") return undefined;
   const mVar = s.m === null ? undefined : k.space[s.m]!;
   const nVar = k.space[s.n]!;
   const [A, B] = [r.body.a, r.body.b];
   const [R, C] = varsOf(A).has(nVar.name) ? [B, A] : [A, B];
-  const rPerI = mVar !== undefined && varsOf(R).has(mVar.name);
-  const cPerI = mVar !== undefined && varsOf(C).has(mVar.name);
-  const cDepN = varsOf(C).has(nVar.name);
-  const kv = r.vars[r.vars.length - 1]!;
+  return {
+    r,
+    mVar,
+    nVar,
+    R,
+    C,
+    kv: r.vars[r.vars.length - 1]!,
+    rPerI: mVar !== undefined && varsOf(R).has(mVar.name),
+    cPerI: mVar !== undefined && varsOf(C).has(mVar.name),
+    cDepN: varsOf(C).has(nVar.name),
+    s,
+  };
+}
+
+export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
+  const f = tileFactors(k);
+  if (f === undefined) throw new Error(`${k.name}: not a tiled contraction`);
+  const { s, r, mVar, nVar, R, C, kv, rPerI, cPerI, cDepN } = f;
   const M = mVar?.extent ?? 1;
   const N = nVar.extent;
   const TM = s.tm;
