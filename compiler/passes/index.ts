@@ -91,7 +91,7 @@ export const kernelPasses: readonly { name: string; what: string }[] = [
   },
   {
     name: "tune",
-    what: "register tile shapes by a cost model: 4×8 where the columns load as vec4s or the k loop is not unrolled",
+    what: "register tile shapes by a cost model of the --target adapter class: fewer loads per multiply-add on a CPU, enough invocations on a GPU",
   },
   {
     name: "plan-memory",
