@@ -3,8 +3,12 @@
 
 import { resolve } from "node:path";
 import { printAst } from "../grammar/print-ast.js";
-import type { Tensor } from "../runtime/tensor.js";
-import { diagnostic, NncError, SourceMap } from "./diagnostics.js";
+import type { ExecutablePlan } from "./codegen/plan.js";
+import { planMemory } from "./codegen/plan-memory.js";
+import { emitPlan } from "./codegen/wgsl/emit-plan.js";
+import { diagnostic, NncError, SourceMap } from "./core/diagnostics.js";
+import type { Tensor } from "./core/tensor.js";
+import { formatType, type TensorType } from "./core/types.js";
 import {
   type ArgInput,
   type Elaborated,
@@ -13,21 +17,17 @@ import {
   pickEntry,
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
-import type { Graph } from "./graph.js";
+import type { Graph } from "./graph/graph.js";
+import { printGraph } from "./graph/print-graph.js";
 import type { KernelProgram } from "./kernels/ir.js";
 import { lowerGraph } from "./kernels/lower.js";
-import type { ExecutablePlan } from "./kernels/plan.js";
-import { planMemory } from "./kernels/plan-memory.js";
 import { printGroups, printKernels } from "./kernels/print.js";
 import type { Target } from "./kernels/tune.js";
-import { emitPlan } from "./kernels/wgsl.js";
 import { getOp } from "./ops/index.js";
 import { kernelPassOn, type OptimizeOptions, optimize } from "./passes/index.js";
 import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
-import { printGraph } from "./print-graph.js";
 import { type Backend, loadWeights, type RunOptions, type RunResult, runOnBackend } from "./run.js";
-import { formatType, type TensorType } from "./types.js";
 
 /**
  * The optimizer's options for the target: a GPU keeps PyTorch's OIHW conv

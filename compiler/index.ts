@@ -1,6 +1,5 @@
 // The public API of nnc.
 
-export type { Tensor } from "../runtime/tensor.js";
 export { closeGpu } from "../runtime/webgpu/device.js";
 export {
   CompiledModel,
@@ -18,8 +17,9 @@ export {
   formatDiagnostics,
   NncError,
   SourceMap,
-} from "./diagnostics.js";
-export type { Graph, GraphNode, GraphParam } from "./graph.js";
+} from "./core/diagnostics.js";
+export type { Tensor } from "./core/tensor.js";
+export type { DType, TensorType } from "./core/types.js";
+export type { Graph, GraphNode, GraphParam } from "./graph/graph.js";
 export { type OptimizeOptions, optimize, passNames } from "./passes/index.js";
 export { type Backend, backends, type RunOptions, type RunResult, type Weights } from "./run.js";
-export type { DType, TensorType } from "./types.js";

@@ -4,20 +4,20 @@
 // backend interprets the Graph IR; WebGPU runs the ExecutablePlan the WGSL
 // code generator makes of it.
 
-import { runGraph } from "../runtime/cpu/interpreter.js";
-import type { Tensor } from "../runtime/tensor.js";
 import { GpuPlan } from "../runtime/webgpu/execute.js";
 import { bindWeights } from "../runtime/weights/bind.js";
 import { readSafetensors } from "../runtime/weights/safetensors.js";
 import { seededParams } from "../runtime/weights/seeded.js";
-import { diagnostic, didYouMean, NncError } from "./diagnostics.js";
-import type { Graph } from "./graph.js";
+import type { ExecutablePlan } from "./codegen/plan.js";
+import { emitPlan } from "./codegen/wgsl/emit-plan.js";
+import { diagnostic, didYouMean, NncError } from "./core/diagnostics.js";
+import type { Tensor } from "./core/tensor.js";
+import { formatType, sameShape } from "./core/types.js";
+import type { Graph } from "./graph/graph.js";
+import { runGraph } from "./graph/interpret.js";
 import { lowerGraph } from "./kernels/lower.js";
-import type { ExecutablePlan } from "./kernels/plan.js";
-import { emitPlan } from "./kernels/wgsl.js";
 import { OpError } from "./ops/op.js";
 import { loadedParams } from "./passes/prep.js";
-import { formatType, sameShape } from "./types.js";
 
 export type Backend = "cpu" | "webgpu";
 export const backends: readonly Backend[] = ["webgpu", "cpu"];

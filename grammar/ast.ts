@@ -2,17 +2,9 @@
 // and compiler/elaborate consumes. Every node carries the source span it came
 // from, so any later error can point back at the user's text.
 
-/** A half-open character range [start, end) in one source file, with 1-based line/col of both ends. */
-export interface Span {
-  /** Display path of the file: relative to the working directory for user files, `stdlib/x.nn` for the stdlib. */
-  file: string;
-  start: number;
-  end: number;
-  line: number;
-  col: number;
-  endLine: number;
-  endCol: number;
-}
+export type { Span } from "../compiler/core/span.js";
+
+import type { Span } from "../compiler/core/span.js";
 
 export interface Ident {
   kind: "Ident";

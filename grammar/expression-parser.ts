@@ -10,7 +10,7 @@ import {
   type ParserMethod,
   type TokenType,
 } from "chevrotain";
-import { type Diagnostic, diagnostic } from "../compiler/diagnostics.js";
+import { type Diagnostic, diagnostic } from "../compiler/core/diagnostics.js";
 import type {
   Arg,
   ComprehensionClause,

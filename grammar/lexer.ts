@@ -10,7 +10,7 @@ import {
   Lexer,
   type TokenType,
 } from "chevrotain";
-import { type Diagnostic, diagnostic } from "../compiler/diagnostics.js";
+import { type Diagnostic, diagnostic } from "../compiler/core/diagnostics.js";
 import { tokenSpan } from "./spans.js";
 
 // ---------------------------------------------------------------- categories

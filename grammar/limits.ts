@@ -3,7 +3,7 @@
 // iterative depth measure of the finished AST.
 
 import type { IToken } from "chevrotain";
-import { type Diagnostic, diagnostic } from "../compiler/diagnostics.js";
+import { type Diagnostic, diagnostic } from "../compiler/core/diagnostics.js";
 import type { Module, Span } from "./ast.js";
 import { Bang, LBrace, LBracket, LParen, Minus, RBrace, RBracket, RParen } from "./lexer.js";
 import { tokenSpan } from "./spans.js";

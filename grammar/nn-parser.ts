@@ -3,7 +3,7 @@
 // time; the grammar itself is described in docs/LANGUAGE.md.
 
 import type { IToken } from "chevrotain";
-import { diagnostic } from "../compiler/diagnostics.js";
+import { diagnostic } from "../compiler/core/diagnostics.js";
 import type {
   Block,
   CallableDecl,

@@ -4,7 +4,7 @@
 // cleanly) plus every lexing and parsing diagnostic.
 
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
-import { type Diagnostic, diagnostic } from "../compiler/diagnostics.js";
+import { type Diagnostic, diagnostic } from "../compiler/core/diagnostics.js";
 import type { Decl, Import as ImportNode, Module } from "./ast.js";
 import { MAX_PARSE_NESTING, NestingError } from "./expression-parser.js";
 import {

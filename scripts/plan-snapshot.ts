@@ -50,9 +50,18 @@ function entries(): Entry[] {
   });
   out.push({ name: "examples/lenet5.nn", argv: ["examples/lenet5.nn"] });
   out.push({ name: "examples/mlp.nn", argv: ["examples/mlp.nn"] });
-  out.push({ name: "examples/resnet_small.nn", argv: ["examples/resnet_small.nn", "--shape", "input=2x3x32x32"] });
-  out.push({ name: "examples/classify.nn", argv: ["examples/classify.nn", "--shape", "tokens=2x64"] });
-  out.push({ name: "examples/translate.nn", argv: ["examples/translate.nn", "--shape", "src_tokens=2x12", "--shape", "tgt_tokens=2x10"] });
+  out.push({
+    name: "examples/resnet_small.nn",
+    argv: ["examples/resnet_small.nn", "--shape", "input=2x3x32x32"],
+  });
+  out.push({
+    name: "examples/classify.nn",
+    argv: ["examples/classify.nn", "--shape", "tokens=2x64"],
+  });
+  out.push({
+    name: "examples/translate.nn",
+    argv: ["examples/translate.nn", "--shape", "src_tokens=2x12", "--shape", "tgt_tokens=2x10"],
+  });
   for (const table of Object.values(caseTables)) {
     for (const c of table) {
       const fx = JSON.parse(readFileSync(fixturePath(`${c.fixture}.json`), "utf8")) as {
@@ -60,7 +69,8 @@ function entries(): Entry[] {
       };
       const argv = [c.source];
       for (const a of c.args ?? []) argv.push("--arg", a);
-      for (const i of fx.inputs) argv.push("--shape", `${c.rename?.[i.name] ?? i.name}=${i.shape.join("x")}`);
+      for (const i of fx.inputs)
+        argv.push("--shape", `${c.rename?.[i.name] ?? i.name}=${i.shape.join("x")}`);
       out.push({ name: `${c.fixture}${c.via ? `-via-${c.source}` : ""}`, argv });
     }
   }
@@ -96,7 +106,9 @@ async function snapshot(dir: string): Promise<void> {
     }
     process.stderr.write(`${e.name}\n`);
   }
-  process.stderr.write(`${seen.size} entries × ${Object.keys(targetFlags).length} targets × 2 levels; ${failed} failed\n`);
+  process.stderr.write(
+    `${seen.size} entries × ${Object.keys(targetFlags).length} targets × 2 levels; ${failed} failed\n`,
+  );
 }
 
 const dir = process.argv[2];

@@ -8,11 +8,11 @@
 // With `--compare O0` the unoptimized plan runs in the same process, its runs
 // alternating with the optimized ones, and the ratio is reported.
 
-import type { Tensor } from "../../runtime/tensor.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
+import { memoryReport } from "../codegen/plan-memory.js";
 import { type CompiledModel, type CompileOptions, compile, type Source } from "../compile.js";
+import type { Tensor } from "../core/tensor.js";
 import type { InputSpec } from "../elaborate/entry.js";
-import { memoryReport } from "../kernels/plan-memory.js";
 import type { OptimizeOptions } from "../passes/index.js";
 import { withDerived } from "../passes/prep.js";
 import { loadWeights, type Weights } from "../run.js";

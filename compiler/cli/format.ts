@@ -1,9 +1,9 @@
 // How the CLI prints: the `check` summary table, run results, JSON.
 
-import type { Tensor } from "../../runtime/tensor.js";
-import { toNumbers } from "../../runtime/tensor.js";
 import type { Summary } from "../compile.js";
-import { formatType } from "../types.js";
+import type { Tensor } from "../core/tensor.js";
+import { toNumbers } from "../core/tensor.js";
+import { formatType } from "../core/types.js";
 
 export function thousands(n: number): string {
   return n.toLocaleString("en-US");

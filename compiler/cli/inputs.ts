@@ -2,11 +2,11 @@
 // `seeded:1x3x64x64:scale=5`, a .npy file or a .json file.
 
 import { existsSync, readFileSync } from "node:fs";
-import type { Tensor } from "../../runtime/tensor.js";
 import { readNpy } from "../../runtime/weights/npy.js";
 import { seededInput } from "../../runtime/weights/seeded.js";
-import { diagnostic, NncError } from "../diagnostics.js";
-import { type DType, numel } from "../types.js";
+import { diagnostic, NncError } from "../core/diagnostics.js";
+import type { Tensor } from "../core/tensor.js";
+import { type DType, numel } from "../core/types.js";
 
 /** A mistake in how a flag was written: the CLI exits 2. */
 export class UsageError extends Error {}

@@ -3,17 +3,17 @@
 
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { Tensor } from "../../runtime/tensor.js";
 import { closeGpu, installHint } from "../../runtime/webgpu/device.js";
 import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.js";
 import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
-import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../diagnostics.js";
+import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../core/diagnostics.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
 import { type Target, targets } from "../kernels/tune.js";
 import { type OptimizeOptions, passNames } from "../passes/index.js";
 import { packageRoot } from "../paths.js";
 import { type Backend, backends, type RunResult, type Weights } from "../run.js";
-import { formatType } from "../types.js";
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";

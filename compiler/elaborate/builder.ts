@@ -2,12 +2,12 @@
 // goes through its op's zod schema and shape rule here, so a shape error is
 // caught at the expression that caused it.
 
-import type { Span } from "../../grammar/ast.js";
-import { NncError } from "../diagnostics.js";
-import type { Graph, GraphNode, GraphParam, InitRule } from "../graph.js";
+import { NncError } from "../core/diagnostics.js";
+import type { Span } from "../core/span.js";
+import { type DType, formatType, numel, type TensorType } from "../core/types.js";
+import type { Graph, GraphNode, GraphParam, InitRule } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { OpError } from "../ops/op.js";
-import { type DType, formatType, numel, type TensorType } from "../types.js";
 import { type Ctx, limits, locate, pathOf, raise, traceOf, userSite } from "./context.js";
 import type { TensorValue } from "./values.js";
 

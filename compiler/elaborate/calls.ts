@@ -5,8 +5,8 @@
 // without returns the layer with its hyperparameters bound.
 
 import type { CallableDecl, Expr, InputParam, Span, TypeAnn } from "../../grammar/ast.js";
-import { didYouMean } from "../diagnostics.js";
-import { formatType } from "../types.js";
+import { didYouMean } from "../core/diagnostics.js";
+import { formatType } from "../core/types.js";
 import { type Builtin, builtins, type ParamType } from "./builtins/index.js";
 import { type Ctx, type Frame, limits, raise, withPrefix } from "./context.js";
 import { bareIdent, evalArg, evalBlock, evalExpr, unknownName } from "./expressions.js";

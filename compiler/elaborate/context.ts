@@ -3,10 +3,10 @@
 // the session-wide graph builder and limits. Errors raised here are placed at
 // the user's own call site when they happen inside the stdlib.
 
-import type { Span } from "../../grammar/ast.js";
-import type { Diagnostic, DiagnosticCode, SourceMap, TraceFrame } from "../diagnostics.js";
-import { NncError } from "../diagnostics.js";
-import type { TensorType } from "../types.js";
+import type { Diagnostic, DiagnosticCode, SourceMap, TraceFrame } from "../core/diagnostics.js";
+import { NncError } from "../core/diagnostics.js";
+import type { Span } from "../core/span.js";
+import type { TensorType } from "../core/types.js";
 import type { GraphBuilder } from "./builder.js";
 import type { RecordValue } from "./values.js";
 

@@ -2,8 +2,8 @@
 // after the tensor they meet, binary ops, reshapes with -1, slices. Shared by
 // the expression evaluator and the builtins.
 
-import type { Span } from "../../grammar/ast.js";
-import { type DType, formatType, numel } from "../types.js";
+import type { Span } from "../core/span.js";
+import { type DType, formatType, numel } from "../core/types.js";
 import { type Ctx, raise } from "./context.js";
 import { describe, type TensorValue, type Value } from "./values.js";
 

@@ -4,9 +4,9 @@
 // named from the root (no prefix), like a bare PyTorch module's state_dict.
 
 import type { CallableDecl, InputParam } from "../../grammar/ast.js";
-import { diagnostic, didYouMean, NncError, type SourceMap } from "../diagnostics.js";
-import type { Graph } from "../graph.js";
-import { type DType, isDType, type TensorType } from "../types.js";
+import { diagnostic, didYouMean, NncError, type SourceMap } from "../core/diagnostics.js";
+import { type DType, isDType, type TensorType } from "../core/types.js";
+import type { Graph } from "../graph/graph.js";
 import { GraphBuilder } from "./builder.js";
 import { applyCallable, coerce, paramType } from "./calls.js";
 import { type LayerRecord, rootCtx, type Session } from "./context.js";

@@ -15,9 +15,9 @@ import type {
   Stmt,
 } from "../../grammar/ast.js";
 import { parse } from "../../grammar/parser.js";
-import { didYouMean } from "../diagnostics.js";
-import { type InitRule, initRules } from "../graph.js";
-import { type DType, formatType } from "../types.js";
+import { didYouMean } from "../core/diagnostics.js";
+import { type DType, formatType } from "../core/types.js";
+import { type InitRule, initRules } from "../graph/graph.js";
 import { builtins, tensorMethods } from "./builtins/index.js";
 import { applyStage, builtinCallable, type EvaluatedArg, invoke, sequenceOf } from "./calls.js";
 import { type Ctx, limits, pathOf, raise, withPrefix } from "./context.js";

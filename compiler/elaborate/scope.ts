@@ -13,7 +13,7 @@ import {
   didYouMean,
   NncError,
   type SourceMap,
-} from "../diagnostics.js";
+} from "../core/diagnostics.js";
 import type { Value } from "./values.js";
 
 export class ModuleScope {

@@ -3,8 +3,8 @@
 // first-class callables (a declaration or builtin with some arguments bound).
 
 import type { CallableDecl, Expr, Span } from "../../grammar/ast.js";
-import type { TensorType } from "../types.js";
-import { formatType } from "../types.js";
+import type { TensorType } from "../core/types.js";
+import { formatType } from "../core/types.js";
 import type { GraphBuilder } from "./builder.js";
 import type { Builtin } from "./builtins/builtin.js";
 import type { ModuleScope } from "./scope.js";

@@ -20,7 +20,7 @@
 // (DenseNet's dense blocks without copies). Binding limits are kept by
 // never merging past them; grouping.ts splits what is still too wide.
 
-import type { Graph } from "../graph.js";
+import type { Graph } from "../graph/graph.js";
 import { type FusionCategory, getOp } from "../ops/index.js";
 import {
   type FusionPlan,

@@ -4,8 +4,8 @@
 // them, so they become index expressions instead of copies. A fusion pass
 // only rewrites this structure; lower.ts builds kernels from any grouping.
 
-import { NncError } from "../diagnostics.js";
-import type { Graph, GraphNode } from "../graph.js";
+import { NncError } from "../core/diagnostics.js";
+import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 
 export interface KernelGroup {

@@ -2,8 +2,8 @@
 // linearisation and its inverse, and storage types. Each is a small function
 // over index expressions, so a chain of movement ops composes into one.
 
+import { type DType, stridesOf } from "../core/types.js";
 import { OpError } from "../ops/op.js";
-import { type DType, stridesOf } from "../types.js";
 import { type IExpr, iadd, ic, idiv, imod, imul, rangeOf, type VType } from "./expr.js";
 
 /** The index of a broadcast operand of shape `inShape` read by output element `out` (right-aligned; size-1 dims read 0). */

@@ -4,8 +4,8 @@
 // WGSL emitter is then checked against it. Loads outside a binding throw:
 // a correct lowering only reads out of range on a branch it does not take.
 
-import { allocData, type Tensor } from "../../runtime/tensor.js";
-import { numel, stridesOf } from "../types.js";
+import { allocData, type Tensor } from "../core/tensor.js";
+import { numel, stridesOf } from "../core/types.js";
 import type { ICond, IExpr, VExpr } from "./expr.js";
 import { reduceInit } from "./expr.js";
 import { type Kernel, type KernelProgram, STEP_VAR } from "./ir.js";

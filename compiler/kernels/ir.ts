@@ -5,7 +5,7 @@
 // (print.ts), JSON-serialisable and validated by the zod schema below.
 
 import { z } from "zod";
-import type { DType } from "../types.js";
+import type { DType } from "../core/types.js";
 import type { ICond, IExpr, IVar, VExpr, VType } from "./expr.js";
 import { binaryFnNames, cmpFnNames, unaryFnNames } from "./scalar.js";
 

@@ -3,9 +3,9 @@
 // lowering with every operand either evaluated in place (inlined nodes, each
 // op's own `lower`) or loaded from the buffer of a materialised value.
 
-import { formatLocation } from "../diagnostics.js";
-import type { Graph, GraphNode } from "../graph.js";
-import { numel } from "../types.js";
+import { formatLocation } from "../core/diagnostics.js";
+import { numel } from "../core/types.js";
+import type { Graph, GraphNode } from "../graph/graph.js";
 import { type IExpr, type IVar, iadd, ivar, type VExpr, vload } from "./expr.js";
 import { fuseGraph } from "./fuse.js";
 import {

@@ -2,11 +2,11 @@
 // op's schema (once per node), its ops' errors as diagnostics at its span,
 // and its value through its op's lowering.
 
-import { NncError } from "../diagnostics.js";
-import type { GraphNode } from "../graph.js";
+import { NncError } from "../core/diagnostics.js";
+import type { TensorType } from "../core/types.js";
+import type { GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { type LowerContext, type LowerOperand, OpError } from "../ops/op.js";
-import type { TensorType } from "../types.js";
 import type { IExpr, VExpr } from "./expr.js";
 
 const attrsCache = new WeakMap<GraphNode, Record<string, unknown>>();

@@ -4,8 +4,8 @@
 //     in0 = b0 input f32[1, 1, 32, 32], in1 = b1 conv1.weight f32[6, 1, 5, 5]; out = b5 f32[1, 6, 28, 28]
 //     out[n, c, h, w] = sum[kh<5, kw<5](in0[n, 0, h + kh, w + kw] * in1[c, 0, kh, kw])
 
+import { formatType } from "../core/types.js";
 import { getOp } from "../ops/index.js";
-import { formatType } from "../types.js";
 import { printCond, printI, printV } from "./expr.js";
 import type { Kernel, KernelBuffer, KernelProgram, KernelSource } from "./ir.js";
 

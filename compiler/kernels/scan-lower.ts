@@ -17,11 +17,11 @@
 // into one kernel that stores every output (`fused`), optionally running all
 // steps itself in one dispatch (`persistent`; emitted by wgsl-step.ts).
 
-import { formatLocation } from "../diagnostics.js";
-import type { Graph, GraphNode } from "../graph.js";
+import { formatLocation } from "../core/diagnostics.js";
+import { numel } from "../core/types.js";
+import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
-import { numel } from "../types.js";
 import {
   type ICond,
   type IExpr,

@@ -10,7 +10,7 @@
 // its part (a scan that did not fuse leaves it, redundant but correct). A
 // scan of one slot (rnn, gru: h alone) is read whole, with no slice first.
 
-import type { GraphNode } from "../graph.js";
+import type { GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { cand, ctrue, type ICond, type IExpr, iadd, ic, icmp, isub } from "./expr.js";
 import { type GraphIndex, groupReads, type KernelGroup } from "./grouping.js";

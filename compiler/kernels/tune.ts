@@ -25,9 +25,9 @@
 // fixed 4 × 4 4.86, 2 × 4 4.61, 4 × 8 5.43, 8 × 8 6.43; 4 × 8 down to 4096
 // invocations 4.74; the CPU target's tiles and HWIO weights 8.83.
 
+import { tiledLoads } from "../codegen/wgsl/wgsl-tiled.js";
 import type { Kernel, Schedule } from "./ir.js";
 import { gridFor, threadCount } from "./schedule.js";
-import { tiledLoads } from "./wgsl-tiled.js";
 
 /** Columns per invocation the tuned tile uses, where the kernel allows it. */
 const WIDE_TN = 8;

@@ -5,10 +5,10 @@
 // only the fallback for a scan nested inside another scan's body (the outer
 // body is unrolled before it is lowered once) — no stdlib model has one.
 
-import type { Graph, GraphNode } from "../graph.js";
+import { numel, type TensorType } from "../core/types.js";
+import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp, inferOp } from "../ops/index.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
-import { numel, type TensorType } from "../types.js";
 
 /** The graph with every scan (nested ones included) replaced by its unrolled steps. */
 export function unrollScans(graph: Graph): Graph {

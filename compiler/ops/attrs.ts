@@ -2,7 +2,7 @@
 // "a pair of positive ints" or "a concrete shape" the same way.
 
 import { z } from "zod";
-import { dtypes } from "../types.js";
+import { dtypes } from "../core/types.js";
 
 export const nonNegInt = z.number().int().nonnegative();
 export const posInt = z.number().int().positive();

@@ -3,11 +3,11 @@
 // float64. Comparisons (cmp) and the boolean connectives are rows too.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { type DType, sameShape, type TensorType } from "../core/types.js";
 import { type IExpr, vbinary, vcmp } from "../kernels/expr.js";
 import { broadcastIndex } from "../kernels/index-maps.js";
 import type { BinaryFn } from "../kernels/scalar.js";
-import { type DType, sameShape, type TensorType } from "../types.js";
 import { defineOp, type LowerOperand, type OpDef, OpError } from "./op.js";
 import {
   broadcastIndexMap,

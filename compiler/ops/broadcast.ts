@@ -2,8 +2,8 @@
 // NumPy rules.
 
 import { z } from "zod";
+import { formatType } from "../core/types.js";
 import { broadcastIndex } from "../kernels/index-maps.js";
-import { formatType } from "../types.js";
 import { shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { broadcastIndexMap, broadcastsTo, formatShape } from "./shape-utils.js";

@@ -2,9 +2,9 @@
 // every other dim must match.
 
 import { z } from "zod";
-import { allocData, type Tensor } from "../../runtime/tensor.js";
+import { allocData, type Tensor } from "../core/tensor.js";
+import { formatType, numel, type TensorType } from "../core/types.js";
 import { icmp, isub, type VExpr, vselect, vtest } from "../kernels/expr.js";
-import { formatType, numel, type TensorType } from "../types.js";
 import { nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { expectAxis, expectSameDType } from "./shape-utils.js";

@@ -4,7 +4,8 @@
 // output_padding only adds rows and columns at the bottom and right.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { numel, type TensorType } from "../core/types.js";
 import {
   cand,
   type ICond,
@@ -22,7 +23,6 @@ import {
   vselect,
   vtest,
 } from "../kernels/expr.js";
-import { numel, type TensorType } from "../types.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";

@@ -3,7 +3,8 @@
 // Weight [O, C/groups, kh, kw]. Sums accumulate in float64.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { numel, type TensorType } from "../core/types.js";
 import {
   cand,
   iadd,
@@ -17,7 +18,6 @@ import {
   vselect,
   vtest,
 } from "../kernels/expr.js";
-import { numel, type TensorType } from "../types.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";

@@ -4,9 +4,9 @@
 // [0, dim) is a run-time error (NN7001), never a clamp or wrap.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType, numel, stridesOf, type TensorType } from "../core/types.js";
 import { imax, imin, ivalue } from "../kernels/expr.js";
-import { formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { expectAxis, formatShape } from "./shape-utils.js";

@@ -1,8 +1,8 @@
 // The registry of primitive ops: every stage looks an op up here by name
 // instead of switching on it. Adding an op = one module + one entry below.
 
-import { didYouMean } from "../diagnostics.js";
-import type { TensorType } from "../types.js";
+import { didYouMean } from "../core/diagnostics.js";
+import type { TensorType } from "../core/types.js";
 import { binaryOps } from "./binary.js";
 import { broadcast } from "./broadcast.js";
 import { concat } from "./concat.js";

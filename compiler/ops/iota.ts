@@ -2,8 +2,8 @@
 // (position indices for local attention, masks built with cmp).
 
 import { z } from "zod";
+import { stridesOf } from "../core/types.js";
 import { vindex } from "../kernels/expr.js";
-import { stridesOf } from "../types.js";
 import { nonNegInt, shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { formatShape } from "./shape-utils.js";

@@ -3,10 +3,10 @@
 // batch dims broadcast. Dot products accumulate in float64.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType, numel, type TensorType } from "../core/types.js";
 import { type IExpr, vbinary, vreduce } from "../kernels/expr.js";
 import { broadcastIndex } from "../kernels/index-maps.js";
-import { formatType, numel, type TensorType } from "../types.js";
 import { defineOp, OpError } from "./op.js";
 import { broadcastIndexMap, broadcastShapes, expectDTypes } from "./shape-utils.js";
 

@@ -3,11 +3,11 @@
 // adding an op means adding one module here and registering it in index.ts.
 
 import type { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
-import type { DiagnosticCode } from "../diagnostics.js";
-import type { Graph } from "../graph.js";
+import type { DiagnosticCode } from "../core/diagnostics.js";
+import type { Tensor } from "../core/tensor.js";
+import type { TensorType } from "../core/types.js";
+import type { Graph } from "../graph/graph.js";
 import type { IExpr, IVar, VExpr } from "../kernels/expr.js";
-import type { TensorType } from "../types.js";
 
 /**
  * TVM's fusion categories. `source` marks graph inputs, params and constants.

@@ -2,9 +2,9 @@
 // a slice). value may be ±inf (max-pooling style padding).
 
 import { z } from "zod";
+import { formatType, numel, stridesOf, type TensorType } from "../core/types.js";
 import { cand, ctrue, inBounds, isub, vconst, vselect, vtest } from "../kernels/expr.js";
 import { computeType } from "../kernels/index-maps.js";
-import { formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { anyNumber, nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { forEachIndex } from "./shape-utils.js";

@@ -1,8 +1,8 @@
 // permute: output axis i is input axis perm[i].
 
 import { z } from "zod";
+import { formatType, numel, stridesOf } from "../core/types.js";
 import type { IExpr } from "../kernels/expr.js";
-import { formatType, numel, stridesOf } from "../types.js";
 import { nonNegInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { forEachIndex, formatShape } from "./shape-utils.js";

@@ -3,7 +3,8 @@
 // number of in-bounds elements of the window.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { numel, type TensorType } from "../core/types.js";
 import {
   cand,
   iadd,
@@ -19,7 +20,6 @@ import {
   vselect,
   vtest,
 } from "../kernels/expr.js";
-import { numel, type TensorType } from "../types.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";

@@ -2,9 +2,9 @@
 // accumulate in float64 and round once into the output.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { type DType, formatType, numel, stridesOf, type TensorType } from "../core/types.js";
 import { type IExpr, type ReduceKind, vbinary, vconst, vreduce } from "../kernels/expr.js";
-import { type DType, formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { axesAttr } from "./attrs.js";
 import { defineOp, type OpDef, OpError } from "./op.js";
 import { expectAxis, expectDTypes, forEachIndex } from "./shape-utils.js";

@@ -1,8 +1,8 @@
 // reshape: the same elements in row-major order under a new concrete shape.
 
 import { z } from "zod";
+import { formatType, numel } from "../core/types.js";
 import { delinearize, linearize } from "../kernels/index-maps.js";
-import { formatType, numel } from "../types.js";
 import { shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { formatShape } from "./shape-utils.js";

@@ -7,9 +7,9 @@
 // IR keeps one result per node.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
-import type { Graph } from "../graph.js";
-import { formatType, numel, sameShape, type TensorType } from "../types.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType, numel, sameShape, type TensorType } from "../core/types.js";
+import type { Graph } from "../graph/graph.js";
 import { nonNegInt } from "./attrs.js";
 import { getOp } from "./index.js";
 import { defineOp, OpError } from "./op.js";

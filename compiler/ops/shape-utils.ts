@@ -2,7 +2,7 @@
 // an output element to the input element it reads, and the common checks
 // whose failure messages quote tensor types (`f32[2, 3]`).
 
-import { type DType, formatType, numel, stridesOf, type TensorType } from "../types.js";
+import { type DType, formatType, numel, stridesOf, type TensorType } from "../core/types.js";
 import { OpError } from "./op.js";
 
 /** NumPy broadcasting of several shapes; undefined when they do not broadcast. */

@@ -3,8 +3,8 @@
 // elaborator resolves those). steps default to all ones.
 
 import { z } from "zod";
+import { formatType, numel, stridesOf, type TensorType } from "../core/types.js";
 import { iadd, imul } from "../kernels/expr.js";
-import { formatType, numel, stridesOf, type TensorType } from "../types.js";
 import { nonNegInt, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { ceilDiv, forEachIndex } from "./shape-utils.js";

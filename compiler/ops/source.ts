@@ -3,9 +3,9 @@
 // attrs, which also lets constant folding run it like any other op.
 
 import { z } from "zod";
+import { numel } from "../core/types.js";
 import { icmp, type VExpr, vconst, vselect, vtest } from "../kernels/expr.js";
 import { computeType, linearize } from "../kernels/index-maps.js";
-import { numel } from "../types.js";
 import { anyNumber, dtypeAttr, shapeAttr } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { formatShape } from "./shape-utils.js";

@@ -2,8 +2,8 @@
 // JS numbers (float64) and store once into the typed array of the output
 // dtype, which rounds f32 and wraps i32 exactly as the typed arrays do.
 
-import { allocData, type Tensor, type TensorData, zerosTensor } from "../../runtime/tensor.js";
-import type { DType } from "../types.js";
+import { allocData, type Tensor, type TensorData, zerosTensor } from "../core/tensor.js";
+import type { DType } from "../core/types.js";
 
 type NumberData = Float32Array | Int32Array | Uint8Array;
 

@@ -3,11 +3,11 @@
 // unary op is one row.
 
 import { z } from "zod";
-import type { Tensor } from "../../runtime/tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import type { DType } from "../core/types.js";
 import { vcast, vunary } from "../kernels/expr.js";
 import { computeType } from "../kernels/index-maps.js";
 import type { UnaryFn } from "../kernels/scalar.js";
-import type { DType } from "../types.js";
 import { dtypeAttr } from "./attrs.js";
 import { erf } from "./erf.js";
 import { defineOp, type OpDef } from "./op.js";

@@ -1,8 +1,8 @@
 // where(cond, a, b): elementwise select with all three operands broadcast.
 
 import { z } from "zod";
+import { formatType } from "../core/types.js";
 import { vselect } from "../kernels/expr.js";
-import { formatType } from "../types.js";
 import { broadcastOperands, broadcastReaders } from "./binary.js";
 import { defineOp, OpError } from "./op.js";
 import { broadcastShapes, expectSameDType, formatTypeList } from "./shape-utils.js";

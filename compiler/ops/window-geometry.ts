@@ -1,7 +1,7 @@
 // Output-size arithmetic and checks shared by the sliding-window ops (conv2d,
 // conv_transpose2d, pool2d), following PyTorch's formulas (SPEC.md §10).
 
-import type { TensorType } from "../types.js";
+import type { TensorType } from "../core/types.js";
 import { expectRank } from "./shape-utils.js";
 
 /** floor((size + 2·pad − dilation·(kernel − 1) − 1) / stride) + 1 */

@@ -11,7 +11,7 @@
 // derived by batchnorm folding) and no rewrite sees the two permutes to
 // cancel them.
 
-import type { Graph, GraphNode, GraphParam } from "../graph.js";
+import type { Graph, GraphNode, GraphParam } from "../graph/graph.js";
 import { GraphEditor } from "./editor.js";
 
 /** OIHW → HWIO, the layout prep materialises. */

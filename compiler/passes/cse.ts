@@ -2,7 +2,7 @@
 // attrs are one node. Inputs, params and scans (whose bodies are graphs) are
 // never merged.
 
-import type { Graph } from "../graph.js";
+import type { Graph } from "../graph/graph.js";
 import { GraphEditor } from "./editor.js";
 
 function stable(v: unknown): string {

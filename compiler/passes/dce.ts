@@ -2,7 +2,7 @@
 // every loaded parameter (so a state_dict still binds whole); unused derived
 // parameters go, with their share of the prep graph.
 
-import type { Graph } from "../graph.js";
+import type { Graph } from "../graph/graph.js";
 
 /** Keeps the nodes in `keep` and renumbers them in order. */
 export function compact(g: Graph, keep: boolean[]): Graph {

@@ -2,9 +2,9 @@
 // while the old one is walked in order; every node goes through its op's shape
 // rule again, so a rewrite that would change a type is caught here.
 
-import type { Graph, GraphNode, GraphParam } from "../graph.js";
+import { sameShape, type TensorType } from "../core/types.js";
+import type { Graph, GraphNode, GraphParam } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
-import { sameShape, type TensorType } from "../types.js";
 
 export class GraphEditor {
   readonly nodes: GraphNode[] = [];

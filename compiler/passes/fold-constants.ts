@@ -4,12 +4,12 @@
 // when the weights are bound; the main graph reads its results as derived
 // params. Small subexpressions of constants alone are computed now.
 
-import { cpuEvalContext } from "../../runtime/cpu/interpreter.js";
-import type { Tensor } from "../../runtime/tensor.js";
-import { toNumbers } from "../../runtime/tensor.js";
-import type { Graph, GraphNode, GraphParam } from "../graph.js";
+import type { Tensor } from "../core/tensor.js";
+import { toNumbers } from "../core/tensor.js";
+import { numel } from "../core/types.js";
+import type { Graph, GraphNode, GraphParam } from "../graph/graph.js";
+import { cpuEvalContext } from "../graph/interpret.js";
 import { getOp } from "../ops/index.js";
-import { numel } from "../types.js";
 import { compact } from "./dce.js";
 
 const SMALL_CONST = 1024;

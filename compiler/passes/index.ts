@@ -2,7 +2,7 @@
 // by name (`--disable-pass NAME`) and all at once (`-O0`). The rewrite passes
 // run to a fixpoint, then parameter-only work is folded out into `prep`.
 
-import type { Graph } from "../graph.js";
+import type { Graph } from "../graph/graph.js";
 import { algebraicRules } from "./algebraic.js";
 import { convWeightLayout } from "./conv-weight-layout.js";
 import { cse } from "./cse.js";

@@ -1,9 +1,9 @@
 // Binding weights to an optimized graph: the loaded (state_dict) tensors plus
 // the derived params its prep graph computes from them, once.
 
-import { runGraph } from "../../runtime/cpu/interpreter.js";
-import type { Tensor } from "../../runtime/tensor.js";
-import type { Graph } from "../graph.js";
+import type { Tensor } from "../core/tensor.js";
+import type { Graph } from "../graph/graph.js";
+import { runGraph } from "../graph/interpret.js";
 
 export function withDerived(graph: Graph, loaded: Map<string, Tensor>): Map<string, Tensor> {
   if (!graph.prep) return loaded;

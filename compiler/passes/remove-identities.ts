@@ -3,7 +3,7 @@
 // casts to the same dtype. (Dropout never reaches the graph: it is the
 // identity in eval mode already in the prelude.)
 
-import { sameShape } from "../types.js";
+import { sameShape } from "../core/types.js";
 import { constScalar } from "./patterns.js";
 import type { Rule } from "./rewrite.js";
 

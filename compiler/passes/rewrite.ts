@@ -3,7 +3,7 @@
 // rules; a rule returns the id of a replacement built with `make` (whose nodes
 // are offered to the rules in turn) or null to leave the node as it is.
 
-import type { Graph, GraphNode } from "../graph.js";
+import type { Graph, GraphNode } from "../graph/graph.js";
 import { GraphEditor, sameType, useCounts } from "./editor.js";
 
 export interface RewriteCtx {

@@ -12,10 +12,10 @@
 // derived weight). A body output that repeats another (an LSTM returns h as
 // both state and output) is dropped, its readers re-pointed at the first.
 
-import type { Graph, GraphInput, GraphNode } from "../graph.js";
+import { numel, sameShape } from "../core/types.js";
+import type { Graph, GraphInput, GraphNode } from "../graph/graph.js";
 import { getOp, inferOp } from "../ops/index.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
-import { numel, sameShape } from "../types.js";
 import { GraphEditor } from "./editor.js";
 
 /** Contractions and reductions: what is worth computing for all steps at once. */

@@ -23,9 +23,9 @@
 // Calibrated on LSTM steps (batch 1, 64 steps): persistent is ~10× faster at
 // hidden 32, 2.6× at 64, even at 128, 0.9× at 256 and 0.33× at 512.
 
-import type { Graph, GraphNode } from "../graph.js";
+import { numel } from "../core/types.js";
+import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
-import { numel } from "../types.js";
 
 interface Schedule {
   fused: boolean;

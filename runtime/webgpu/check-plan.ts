@@ -3,8 +3,8 @@
 // needs — storage buffers per kernel, binding sizes, workgroup sizes, grids —
 // against what the adapter allows, each problem naming its kernel.
 
-import { type Diagnostic, diagnostic, NncError } from "../../compiler/diagnostics.js";
-import type { BufferSpec, ExecutablePlan, KernelSpec } from "../../compiler/kernels/plan.js";
+import type { BufferSpec, ExecutablePlan, KernelSpec } from "../../compiler/codegen/plan.js";
+import { type Diagnostic, diagnostic, NncError } from "../../compiler/core/diagnostics.js";
 import type { Limits } from "./device.js";
 import { type LimitName, limitDefaults } from "./limits.js";
 

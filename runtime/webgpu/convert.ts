@@ -2,10 +2,10 @@
 // no i64; f32 and i32 are copied as they are. Every upload is a fresh
 // ArrayBuffer: Dawn's writeBuffer crashes on SharedArrayBuffer-backed views.
 
-import { diagnostic, NncError } from "../../compiler/diagnostics.js";
-import type { BufferSpec } from "../../compiler/kernels/plan.js";
-import { numel } from "../../compiler/types.js";
-import { allocData, type Tensor } from "../tensor.js";
+import type { BufferSpec } from "../../compiler/codegen/plan.js";
+import { diagnostic, NncError } from "../../compiler/core/diagnostics.js";
+import { allocData, type Tensor } from "../../compiler/core/tensor.js";
+import { numel } from "../../compiler/core/types.js";
 
 /** The bytes to upload for `t` into a buffer stored as `spec.dtype`. */
 export function deviceBytes(spec: BufferSpec, t: Tensor): ArrayBufferView<ArrayBuffer> {

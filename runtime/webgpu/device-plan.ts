@@ -4,10 +4,10 @@
 // uploadParams()); a run writes the inputs, encodes every dispatch and the
 // output copies in one command encoder, submits once and maps the results.
 
-import { diagnostic, NncError } from "../../compiler/diagnostics.js";
-import type { BufferSpec, ExecutablePlan, KernelSpec } from "../../compiler/kernels/plan.js";
-import { formatType, numel } from "../../compiler/types.js";
-import type { Tensor } from "../tensor.js";
+import type { BufferSpec, ExecutablePlan, KernelSpec } from "../../compiler/codegen/plan.js";
+import { diagnostic, NncError } from "../../compiler/core/diagnostics.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
+import { formatType, numel } from "../../compiler/core/types.js";
 import { describeKernel } from "./check-plan.js";
 import { deviceBytes, hostTensor } from "./convert.js";
 import { type Gpu, releaseDevice, settle } from "./device.js";

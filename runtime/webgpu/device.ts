@@ -3,7 +3,7 @@
 // plans need, and errors from the device turned into NncErrors. closeGpu()
 // tears it all down so a CLI process can exit.
 
-import { diagnostic, NncError } from "../../compiler/diagnostics.js";
+import { diagnostic, NncError } from "../../compiler/core/diagnostics.js";
 import { type LimitName, limitDefaults } from "./limits.js";
 
 /** What `nnc` prints when there is no adapter. */

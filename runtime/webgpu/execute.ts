@@ -5,8 +5,8 @@
 // pipelines compile on as many threads as the host has cores; a value live
 // across a cut is read back from one part and uploaded into the next.
 
-import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
-import type { Tensor } from "../tensor.js";
+import type { ExecutablePlan } from "../../compiler/codegen/plan.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
 import { checkPlanShape, planLimits } from "./check-plan.js";
 import { acquireDevice, adapterLimits, type Gpu, settle } from "./device.js";
 import { DevicePlan } from "./device-plan.js";

@@ -2,7 +2,7 @@
 // (on lavapipe with LLVM, at its first dispatch), so kernels that differ only
 // in the comments naming their source ops must map to the same key.
 
-import type { KernelSpec } from "../../compiler/kernels/plan.js";
+import type { KernelSpec } from "../../compiler/codegen/plan.js";
 
 /** WGSL without its comments (`//` to the end of the line, nested block comments), blanks collapsed. */
 export function wgslCode(wgsl: string): string {

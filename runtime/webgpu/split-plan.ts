@@ -7,7 +7,7 @@
 // computed in one part and read in a later one is read back and uploaded
 // again, as an output of the first and an input of the second.
 
-import type { BufferSpec, ExecutablePlan } from "../../compiler/kernels/plan.js";
+import type { BufferSpec, ExecutablePlan } from "../../compiler/codegen/plan.js";
 
 /** How the plan input or output that carries buffer `id` across a cut is named. */
 export const cutName = (id: number): string => `#cut ${id}`;

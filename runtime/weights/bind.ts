@@ -2,10 +2,10 @@
 // params before anything runs: every problem in the file is collected and reported at
 // once, so one fix-and-retry round sees them all.
 
-import { closest, type Diagnostic, diagnostic, NncError } from "../../compiler/diagnostics.js";
-import type { GraphParam } from "../../compiler/graph.js";
-import { type DType, formatType, sameShape } from "../../compiler/types.js";
-import type { Tensor } from "../tensor.js";
+import { closest, type Diagnostic, diagnostic, NncError } from "../../compiler/core/diagnostics.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
+import { type DType, formatType, sameShape } from "../../compiler/core/types.js";
+import type { GraphParam } from "../../compiler/graph/graph.js";
 
 const dims = (shape: readonly number[]) => `[${shape.join(", ")}]`;
 

@@ -3,9 +3,9 @@
 // than evaluated, and only C-order arrays of a few little-endian dtypes are accepted.
 
 import { readFileSync } from "node:fs";
-import { fail } from "../../compiler/diagnostics.js";
-import { type DType, numel } from "../../compiler/types.js";
-import type { Tensor } from "../tensor.js";
+import { fail } from "../../compiler/core/diagnostics.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
+import { type DType, numel } from "../../compiler/core/types.js";
 import {
   f32FromLE,
   f64FromLE,

@@ -10,9 +10,9 @@ import {
   diagnostic,
   fail,
   NncError,
-} from "../../compiler/diagnostics.js";
-import { type DType, numel } from "../../compiler/types.js";
-import type { Tensor, TensorData } from "../tensor.js";
+} from "../../compiler/core/diagnostics.js";
+import type { Tensor, TensorData } from "../../compiler/core/tensor.js";
+import { type DType, numel } from "../../compiler/core/types.js";
 import {
   bf16ToF32,
   f16ToF32,

@@ -2,10 +2,10 @@
 // It rebuilds every parameter, buffer and input of a fixture from its name, so the
 // compiler can be checked against PyTorch without shipping weight files.
 
-import { fail } from "../../compiler/diagnostics.js";
-import type { GraphParam } from "../../compiler/graph.js";
-import { numel } from "../../compiler/types.js";
-import { allocData, type Tensor } from "../tensor.js";
+import { fail } from "../../compiler/core/diagnostics.js";
+import { allocData, type Tensor } from "../../compiler/core/tensor.js";
+import { numel } from "../../compiler/core/types.js";
+import type { GraphParam } from "../../compiler/graph/graph.js";
 
 /** How one tensor's values are drawn (SPEC §1 table). `uniform` takes the final scale, not a fan_in. */
 export type SeedRule =

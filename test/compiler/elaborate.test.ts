@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Tensor } from "../../compiler/core/tensor.js";
 import { compile } from "../../compiler/index.js";
-import type { Tensor } from "../../runtime/tensor.js";
 
 function paramNames(
   source: string | { file: string } | { stdlib: string },

@@ -1,9 +1,9 @@
 // A tiny Graph IR builder for tests: nodes get ids in order and their types
 // from the ops' own shape rules.
 
-import type { Graph, GraphNode, InitRule } from "../../compiler/graph.js";
+import type { DType, TensorType } from "../../compiler/core/types.js";
+import type { Graph, GraphNode, InitRule } from "../../compiler/graph/graph.js";
 import { inferOp } from "../../compiler/ops/index.js";
-import type { DType, TensorType } from "../../compiler/types.js";
 
 export class GraphBuilder {
   readonly graph: Graph = { nodes: [], inputs: [], params: [], outputs: [] };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { Graph } from "../../compiler/graph.js";
+import { type Tensor, tensorOf, toNumbers } from "../../compiler/core/tensor.js";
+import type { Graph } from "../../compiler/graph/graph.js";
+import { cpuEvalContext, runGraph } from "../../compiler/graph/interpret.js";
 import { defineOp } from "../../compiler/ops/op.js";
-import { cpuEvalContext, runGraph } from "../../runtime/cpu/interpreter.js";
-import { type Tensor, tensorOf, toNumbers } from "../../runtime/tensor.js";
 import { GraphBuilder } from "./graph-builder.js";
 
 const f32 = (shape: number[], values: number[]) => tensorOf("f32", shape, values);

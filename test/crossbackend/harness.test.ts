@@ -5,8 +5,8 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import { ops } from "../../compiler/ops/index.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { contractionProperties } from "./contractions.js";
 import { elementwiseProperties } from "./elementwise.js";

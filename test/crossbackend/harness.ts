@@ -6,16 +6,16 @@
 
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import type { Graph } from "../../compiler/graph.js";
+import type { ExecutablePlan } from "../../compiler/codegen/plan.js";
+import { emitPlan } from "../../compiler/codegen/wgsl/emit-plan.js";
+import { allocData, type Tensor } from "../../compiler/core/tensor.js";
+import { type DType, formatType, stridesOf } from "../../compiler/core/types.js";
+import type { Graph } from "../../compiler/graph/graph.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
+import { printGraph } from "../../compiler/graph/print-graph.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
-import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
 import type { Target } from "../../compiler/kernels/tune.js";
-import { emitPlan } from "../../compiler/kernels/wgsl.js";
 import { withDerived } from "../../compiler/passes/prep.js";
-import { printGraph } from "../../compiler/print-graph.js";
-import { type DType, formatType, stridesOf } from "../../compiler/types.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
-import { allocData, type Tensor } from "../../runtime/tensor.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { rng } from "../kernels/helpers.js";

@@ -4,7 +4,7 @@
 // kernel they are inlined into; and gather along any axis. All exact.
 
 import fc from "fast-check";
-import type { DType } from "../../compiler/types.js";
+import type { DType } from "../../compiler/core/types.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { shape } from "./arbitraries.js";
 import { type CrossCase, crossProperty, exact } from "./harness.js";

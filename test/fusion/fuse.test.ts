@@ -4,17 +4,17 @@
 // the Graph IR interpreter computes (the Kernel IR interpreter, no GPU).
 
 import { describe, expect, it } from "vitest";
+import { emitPlan } from "../../compiler/codegen/wgsl/emit-plan.js";
 import { type CompileOptions, compile, type Source } from "../../compiler/compile.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import type { VExpr } from "../../compiler/kernels/expr.js";
 import { fuseGraph } from "../../compiler/kernels/fuse.js";
 import { interpretProgram } from "../../compiler/kernels/interpret.js";
 import type { Kernel, KernelProgram } from "../../compiler/kernels/ir.js";
 import { programFromJson, programToJson } from "../../compiler/kernels/ir.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
-import { emitPlan } from "../../compiler/kernels/wgsl.js";
 import { withDerived } from "../../compiler/passes/prep.js";
 import { loadWeights } from "../../compiler/run.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
 import { pipelineKey } from "../../runtime/webgpu/pipeline-key.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { checkLowering, expectClose, randomBindings } from "../kernels/helpers.js";

@@ -3,9 +3,9 @@
 // the peak against the unplanned sum.
 
 import { describe, expect, it } from "vitest";
+import type { ExecutablePlan } from "../../compiler/codegen/plan.js";
+import { memoryReport, planMemory } from "../../compiler/codegen/plan-memory.js";
 import { compile } from "../../compiler/compile.js";
-import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
-import { memoryReport, planMemory } from "../../compiler/kernels/plan-memory.js";
 
 /** Every planned buffer's [first, last] dispatch; outputs live to the end. */
 function lifetimes(plan: ExecutablePlan): Map<number, [number, number]> {

@@ -3,13 +3,13 @@
 // with the Graph IR interpreter (each op's CPU evaluate) on the same graph.
 
 import { expect } from "vitest";
-import type { Graph } from "../../compiler/graph.js";
+import { allocData, type Tensor } from "../../compiler/core/tensor.js";
+import type { DType } from "../../compiler/core/types.js";
+import type { Graph } from "../../compiler/graph/graph.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import { interpretProgram } from "../../compiler/kernels/interpret.js";
 import { programFromJson, programToJson } from "../../compiler/kernels/ir.js";
 import { type LowerOptions, lowerGraph } from "../../compiler/kernels/lower.js";
-import type { DType } from "../../compiler/types.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
-import { allocData, type Tensor } from "../../runtime/tensor.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 

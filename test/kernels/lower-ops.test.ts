@@ -4,8 +4,8 @@
 
 import fc from "fast-check";
 import { describe, it } from "vitest";
+import type { DType } from "../../compiler/core/types.js";
 import { windowOutSize } from "../../compiler/ops/window-geometry.js";
-import type { DType } from "../../compiler/types.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { checkLowering } from "./helpers.js";
 

@@ -4,13 +4,13 @@
 
 import { describe, expect, it } from "vitest";
 import { main } from "../../compiler/cli/main.js";
+import { emitPlan } from "../../compiler/codegen/wgsl/emit-plan.js";
 import { compile } from "../../compiler/compile.js";
-import { NncError } from "../../compiler/diagnostics.js";
+import { NncError } from "../../compiler/core/diagnostics.js";
 import { programFromJson, programToJson } from "../../compiler/kernels/ir.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
 import { printKernels } from "../../compiler/kernels/print.js";
 import { gridFor, MAX_WORKGROUPS_PER_DIM } from "../../compiler/kernels/schedule.js";
-import { emitPlan } from "../../compiler/kernels/wgsl.js";
 import { ops } from "../../compiler/ops/index.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { checkLowering, fusableGraph } from "./helpers.js";

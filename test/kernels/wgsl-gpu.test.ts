@@ -6,12 +6,12 @@
 
 import fc from "fast-check";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { emitPlan } from "../../compiler/codegen/wgsl/emit-plan.js";
 import { compile } from "../../compiler/compile.js";
-import type { Graph } from "../../compiler/graph.js";
+import type { Graph } from "../../compiler/graph/graph.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import { type LowerOptions, lowerGraph } from "../../compiler/kernels/lower.js";
-import { emitPlan } from "../../compiler/kernels/wgsl.js";
 import { windowOutSize } from "../../compiler/ops/window-geometry.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";

@@ -3,8 +3,8 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { Tensor } from "../../compiler/core/tensor.js";
 import { getOp } from "../../compiler/ops/index.js";
-import type { Tensor } from "../../runtime/tensor.js";
 import { expectOpError, f32, infer, range, run, ty, values } from "./helpers.js";
 
 describe("conv2d", () => {

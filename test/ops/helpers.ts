@@ -2,11 +2,11 @@
 // rule and reference evaluation, and assert OpErrors by code and message.
 
 import { expect } from "vitest";
+import { type Tensor, tensorOf, toNumbers } from "../../compiler/core/tensor.js";
+import type { DType, TensorType } from "../../compiler/core/types.js";
+import { cpuEvalContext } from "../../compiler/graph/interpret.js";
 import { getOp, inferOp } from "../../compiler/ops/index.js";
 import { OpError } from "../../compiler/ops/op.js";
-import type { DType, TensorType } from "../../compiler/types.js";
-import { cpuEvalContext } from "../../runtime/cpu/interpreter.js";
-import { type Tensor, tensorOf, toNumbers } from "../../runtime/tensor.js";
 
 export function t(dtype: DType, shape: number[], values: ArrayLike<number>): Tensor {
   return tensorOf(dtype, shape, values);

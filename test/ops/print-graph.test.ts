@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { printGraph } from "../../compiler/print-graph.js";
-import type { Span } from "../../grammar/ast.js";
+import type { Span } from "../../compiler/core/span.js";
+import { printGraph } from "../../compiler/graph/print-graph.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 
 function span(line: number, col: number): Span {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { cpuEvalContext } from "../../compiler/graph/interpret.js";
 import { checkArity, getOp, inferOp, ops, parseAttrs } from "../../compiler/ops/index.js";
 import { OpError } from "../../compiler/ops/op.js";
-import { cpuEvalContext } from "../../runtime/cpu/interpreter.js";
 import { expectOpError, infer, run, ty, values } from "./helpers.js";
 
 describe("the op registry", () => {

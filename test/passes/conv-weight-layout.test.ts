@@ -4,12 +4,12 @@
 // are test/crossbackend's "conv layers at -O1" property.
 
 import { describe, expect, it } from "vitest";
+import type { ExecutablePlan } from "../../compiler/codegen/plan.js";
 import { type ArgInput, compile } from "../../compiler/compile.js";
-import type { Graph } from "../../compiler/graph.js";
-import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
+import type { Graph } from "../../compiler/graph/graph.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import { optimize } from "../../compiler/passes/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { expectClose, randomTensor } from "../kernels/helpers.js";

@@ -3,12 +3,12 @@
 // disappears into the convolutions, and each pass can be switched off.
 
 import { describe, expect, it } from "vitest";
-import type { Graph } from "../../compiler/graph.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
+import type { Graph } from "../../compiler/graph/graph.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import { compile } from "../../compiler/index.js";
 import { optimize, passNames } from "../../compiler/passes/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
-import type { Tensor } from "../../runtime/tensor.js";
 import { seededInput, seededParams } from "../../runtime/weights/seeded.js";
 
 interface Model {

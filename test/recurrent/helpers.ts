@@ -4,9 +4,9 @@
 
 import { expect } from "vitest";
 import { type CompiledModel, compile } from "../../compiler/compile.js";
-import type { Graph } from "../../compiler/graph.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
+import type { Graph } from "../../compiler/graph/graph.js";
 import type { OptimizeOptions } from "../../compiler/passes/index.js";
-import type { Tensor } from "../../runtime/tensor.js";
 import { seededInput } from "../../runtime/weights/seeded.js";
 
 export interface RnnCase {

@@ -5,17 +5,17 @@
 // inspect says they did.
 
 import { describe, expect, it } from "vitest";
+import { emitPlan } from "../../compiler/codegen/wgsl/emit-plan.js";
+import { STEP_SLOT_BYTES } from "../../compiler/codegen/wgsl/wgsl-step.js";
 import { compile } from "../../compiler/compile.js";
-import type { Graph, GraphNode } from "../../compiler/graph.js";
+import type { Graph, GraphNode } from "../../compiler/graph/graph.js";
+import { runGraph } from "../../compiler/graph/interpret.js";
 import { interpretProgram } from "../../compiler/kernels/interpret.js";
 import { type KernelProgram, programFromJson, programToJson } from "../../compiler/kernels/ir.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
-import { emitPlan } from "../../compiler/kernels/wgsl.js";
-import { STEP_SLOT_BYTES } from "../../compiler/kernels/wgsl-step.js";
 import { type OptimizeOptions, passNames } from "../../compiler/passes/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
 import { COST, persistentChoice } from "../../compiler/passes/scan-schedule.js";
-import { runGraph } from "../../runtime/cpu/interpreter.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import {
   compileCase,

@@ -3,8 +3,8 @@
 // when this machine has no WebGPU adapter (see test/global-setup.ts).
 
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { NncError } from "../../compiler/diagnostics.js";
-import { type Tensor, tensorOf } from "../../runtime/tensor.js";
+import { NncError } from "../../compiler/core/diagnostics.js";
+import { type Tensor, tensorOf } from "../../compiler/core/tensor.js";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { addWgsl, buffer, compareWgsl, kernel, plan, sumWgsl } from "./plans.js";

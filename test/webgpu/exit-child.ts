@@ -2,7 +2,7 @@
 // plan on the WebGPU device, closes it, and must then exit by itself (no
 // process.exit), which is what Dawn's Node bindings are known to prevent.
 
-import { tensorOf } from "../../runtime/tensor.js";
+import { tensorOf } from "../../compiler/core/tensor.js";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { addWgsl, buffer, kernel, plan } from "./plans.js";

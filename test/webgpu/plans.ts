@@ -7,8 +7,8 @@ import type {
   DispatchSpec,
   ExecutablePlan,
   KernelSpec,
-} from "../../compiler/kernels/plan.js";
-import type { DType } from "../../compiler/types.js";
+} from "../../compiler/codegen/plan.js";
+import type { DType } from "../../compiler/core/types.js";
 
 const deviceType = (t: DType): BufferSpec["dtype"] =>
   t === "f32" ? "f32" : t === "bool" ? "u32" : "i32";

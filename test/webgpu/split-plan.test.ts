@@ -6,8 +6,8 @@
 // split-gpu.test.ts.
 
 import { describe, expect, it } from "vitest";
+import type { ExecutablePlan } from "../../compiler/codegen/plan.js";
 import { compile } from "../../compiler/compile.js";
-import type { ExecutablePlan } from "../../compiler/kernels/plan.js";
 import { pipelineKey, wgslCode } from "../../runtime/webgpu/pipeline-key.js";
 import {
   chooseCuts,

@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { NncError } from "../../compiler/diagnostics.js";
-import type { Tensor } from "../../runtime/tensor.js";
+import { NncError } from "../../compiler/core/diagnostics.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
 import {
   decodeSafetensors,
   encodeSafetensors,

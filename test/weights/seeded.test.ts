@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { GraphParam } from "../../compiler/graph.js";
+import type { GraphParam } from "../../compiler/graph/graph.js";
 import {
   bitsChecksum,
   fmix32,

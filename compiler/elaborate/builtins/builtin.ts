@@ -2,8 +2,8 @@
 // calling convention as a `def` (hyperparameters, then tensor inputs). Builtins
 // live in the `prim` namespace and, unless the prelude shadows them, unqualified.
 
-import type { Span } from "../../../grammar/ast.js";
-import type { DType } from "../../types.js";
+import type { Span } from "../../core/span.js";
+import type { DType } from "../../core/types.js";
 import { type Ctx, raise } from "../context.js";
 import type { TensorValue, Value } from "../values.js";
 import { describe } from "../values.js";

@@ -4,8 +4,8 @@
 // captured inputs. The result is a record: each per-step output of the step,
 // stacked along `axis`, then each state field's final value.
 
-import type { Span } from "../../../grammar/ast.js";
-import { formatType, numel, sameShape } from "../../types.js";
+import type { Span } from "../../core/span.js";
+import { formatType, numel, sameShape } from "../../core/types.js";
 import { applyCallable } from "../calls.js";
 import { type Ctx, raise } from "../context.js";
 import { node, permute, reshape } from "../emit.js";

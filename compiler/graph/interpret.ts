@@ -3,11 +3,11 @@
 // the nodes in their (topological) array order and calls each op's
 // `evaluate`; values are freed after their last use.
 
-import type { Graph, GraphNode } from "../../compiler/graph.js";
-import { getOp } from "../../compiler/ops/index.js";
-import type { EvalContext } from "../../compiler/ops/op.js";
-import { formatType, numel, sameShape, type TensorType } from "../../compiler/types.js";
-import type { Tensor } from "../tensor.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType, numel, sameShape, type TensorType } from "../core/types.js";
+import { getOp } from "../ops/index.js";
+import type { EvalContext } from "../ops/op.js";
+import type { Graph, GraphNode } from "./graph.js";
 
 /**
  * Node attrs parsed by their op's schema (defaults filled), cached per node so

@@ -1,7 +1,7 @@
 // Host tensors: a dtype, a shape and a typed array in row-major order. The
 // CPU interpreter, the weight loaders and the CLI all exchange these.
 
-import { type DType, numel, type TensorType } from "../compiler/types.js";
+import { type DType, numel, type TensorType } from "./types.js";
 
 export type TensorData = Float32Array | Int32Array | Uint8Array | BigInt64Array;
 

@@ -3,8 +3,8 @@
 // loop into an accumulator), then loops over the row dims evaluating and
 // storing each element with those accumulators in place of the reductions.
 
-import type { Kernel } from "./ir.js";
-import { hoistableReduces } from "./schedule.js";
+import type { Kernel } from "../../kernels/ir.js";
+import { hoistableReduces } from "../../kernels/schedule.js";
 import { type Block, ExprWriter } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
 

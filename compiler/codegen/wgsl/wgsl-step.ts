@@ -4,8 +4,8 @@
 // and the same bind group and only the offset changes. The loop's kernels are
 // dispatched in order once per step; a persistent kernel once in all.
 
-import type { Kernel, KernelProgram } from "./ir.js";
-import type { BindingSpec, BufferSpec, DispatchSpec } from "./plan.js";
+import type { Kernel, KernelProgram } from "../../kernels/ir.js";
+import type { BindingSpec, BufferSpec, DispatchSpec } from "../plan.js";
 
 /** WebGPU's default minUniformBufferOffsetAlignment: one step's slot. */
 export const STEP_SLOT_BYTES = 256;

@@ -36,10 +36,10 @@ import {
   vcmp,
   vselect,
   vunary,
-} from "./expr.js";
-import { type Kernel, STEP_VAR } from "./ir.js";
-import { reduceKey, SMALL_STEP_MACS, stepMacs } from "./scan-fuse.js";
-import { reducesOf, varsOf } from "./schedule.js";
+} from "../../kernels/expr.js";
+import { type Kernel, STEP_VAR } from "../../kernels/ir.js";
+import { reduceKey, SMALL_STEP_MACS, stepMacs } from "../../kernels/scan-fuse.js";
+import { reducesOf, varsOf } from "../../kernels/schedule.js";
 import {
   alignedAlong,
   type Block,

@@ -4,9 +4,9 @@
 //
 //   %2 = conv2d(%0, %1) {stride=[1, 1], pad=[0, 0], dilation=[1, 1], groups=1} : f32[1, 6, 28, 28]   # conv1  lenet.nn:4:12
 
-import { formatLocation } from "./diagnostics.js";
+import { formatLocation } from "../core/diagnostics.js";
+import { formatType } from "../core/types.js";
 import type { Graph, GraphNode, GraphParam } from "./graph.js";
-import { formatType } from "./types.js";
 
 /** Constants with more values than this print the first few and a count. */
 const MAX_CONST_VALUES = 8;

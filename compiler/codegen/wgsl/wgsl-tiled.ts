@@ -9,9 +9,9 @@
 // the innermost k (then k is unrolled by 4); rows and columns past the edge
 // clamp their index and skip the store.
 
-import { type IVar, isub, ivar, substV, type VExpr } from "./expr.js";
-import type { Kernel } from "./ir.js";
-import { contractionOf, varsOf } from "./schedule.js";
+import { type IVar, isub, ivar, substV, type VExpr } from "../../kernels/expr.js";
+import type { Kernel } from "../../kernels/ir.js";
+import { contractionOf, varsOf } from "../../kernels/schedule.js";
 import { alignedAlong, type Env, ExprWriter, opaqueCount, vec4Along } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
 

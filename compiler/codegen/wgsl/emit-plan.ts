@@ -4,10 +4,10 @@
 // is evaluated and stored. Tiled contractions are written by wgsl-tiled.ts.
 // Device limits are checked here: storage buffers per kernel, binding sizes.
 
-import { diagnostic, NncError } from "../diagnostics.js";
-import { numel } from "../types.js";
-import type { Kernel, KernelBuffer, KernelProgram } from "./ir.js";
-import type { BufferSpec, ExecutablePlan, KernelSpec } from "./plan.js";
+import { diagnostic, NncError } from "../../core/diagnostics.js";
+import { numel } from "../../core/types.js";
+import type { Kernel, KernelBuffer, KernelProgram } from "../../kernels/ir.js";
+import type { BufferSpec, ExecutablePlan, KernelSpec } from "../plan.js";
 import { type Block, ExprWriter, helperText, storageType } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
 import { emitRowsMain } from "./wgsl-rows.js";

@@ -4,7 +4,7 @@
 // kernels as WGSL text, and the ordered dispatches that bind buffers to them.
 // It is plain data (JSON-serialisable) so it can be printed, diffed and cached.
 
-import type { DType } from "../types.js";
+import type { DType } from "../core/types.js";
 
 /** Where a buffer's contents come from before the first dispatch. */
 export type BufferSource =

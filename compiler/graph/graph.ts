@@ -2,9 +2,9 @@
 // Elaboration produces it; passes rewrite it; the CPU runtime interprets it;
 // lowering turns it into the Kernel IR. Params and inputs are nodes too.
 
-import type { Span } from "../grammar/ast.js";
-import type { TraceFrame } from "./diagnostics.js";
-import type { TensorType } from "./types.js";
+import type { TraceFrame } from "../core/diagnostics.js";
+import type { Span } from "../core/span.js";
+import type { TensorType } from "../core/types.js";
 
 export interface GraphNode {
   id: number;

@@ -3,7 +3,7 @@
 // call site. Errors stay values until the edge (CLI/API), where they are
 // printed or thrown as one NncError.
 
-import type { Span } from "../grammar/ast.js";
+import type { Span } from "./span.js";
 
 /** The table of stable diagnostic codes. A code never changes meaning once published. */
 export const codes = {

@@ -2,9 +2,9 @@
 // folded into x/y/z, the early exit past the last one, and its split into
 // the kernel's iteration (or tile) space.
 
-import { ivar } from "./expr.js";
-import { delinearize } from "./index-maps.js";
-import type { Kernel } from "./ir.js";
+import { ivar } from "../../kernels/expr.js";
+import { delinearize } from "../../kernels/index-maps.js";
+import type { Kernel } from "../../kernels/ir.js";
 import type { ExprWriter } from "./wgsl-expr.js";
 
 /** The invocation's flat id and the early exit past the last one. */

@@ -11,10 +11,10 @@ import {
   reduceInit,
   type VExpr,
   type VType,
-} from "./expr.js";
-import { linearize } from "./index-maps.js";
-import type { Kernel } from "./ir.js";
-import { varsOf } from "./schedule.js";
+} from "../../kernels/expr.js";
+import { linearize } from "../../kernels/index-maps.js";
+import type { Kernel } from "../../kernels/ir.js";
+import { varsOf } from "../../kernels/schedule.js";
 
 /** Variable name → the WGSL expression standing for it (tile instances); absent names print as themselves. */
 export type Env = ReadonlyMap<string, string>;
