@@ -8,7 +8,7 @@ import { type DType, sameShape, type TensorType } from "../core/types.js";
 import { type IExpr, vbinary, vcmp } from "../kernels/expr.js";
 import { broadcastIndex } from "../kernels/index-maps.js";
 import type { BinaryFn } from "../kernels/scalar.js";
-import { defineOp, type LowerOperand, type OpDef, OpError } from "./op.js";
+import { defineOp, type GradBuilder, type LowerOperand, type OpDef, OpError } from "./op.js";
 import {
   broadcastIndexMap,
   broadcastShapes,
@@ -93,7 +93,51 @@ function binaryOp(row: BinaryRow): OpDef {
       const [a, b] = broadcastOperands(inputs, index);
       return vbinary(row.name, a!, b!);
     },
+    ...(binaryGrads[row.name] ? { vjp: binaryVjp(binaryGrads[row.name]!) } : {}),
   });
+}
+
+/** The cotangents of a and b (before un-broadcasting) from a, b, out and cot. */
+type BinaryGrad = (g: GradBuilder, a: number, b: number, out: number, cot: number) => [number, number];
+
+/** max/min: the cotangent goes to the larger (smaller) operand, split evenly on a tie as torch does. */
+function selectGrad(op: "gt" | "lt"): BinaryGrad {
+  return (g, a, b, _o, c) => {
+    const zero = g.scalar(0);
+    const half = g.emit("mul", [c, g.scalar(0.5)]);
+    const tie = g.emit("cmp", [a, b], { op: "eq" });
+    const aWins = g.emit("cmp", [a, b], { op });
+    const bWins = g.emit("cmp", [b, a], { op });
+    return [
+      g.emit("where", [aWins, c, g.emit("where", [tie, half, zero])]),
+      g.emit("where", [bWins, c, g.emit("where", [tie, half, zero])]),
+    ];
+  };
+}
+
+const binaryGrads: Partial<Record<BinaryFn, BinaryGrad>> = {
+  add: (_g, _a, _b, _o, c) => [c, c],
+  sub: (g, _a, _b, _o, c) => [c, g.emit("neg", [c])],
+  mul: (g, a, b, _o, c) => [g.emit("mul", [c, b]), g.emit("mul", [c, a])],
+  div: (g, _a, b, o, c) => {
+    const ca = g.emit("div", [c, b]);
+    return [ca, g.emit("neg", [g.emit("mul", [ca, o])])];
+  },
+  pow: (g, a, b, o, c) => [
+    // b·a^(b−1), and out·log(a) for the exponent (NaN for a < 0, as torch).
+    g.emit("mul", [c, g.emit("mul", [b, g.emit("pow", [a, g.emit("sub", [b, g.scalar(1)])])])]),
+    g.emit("mul", [c, g.emit("mul", [o, g.emit("log", [a])])]),
+  ],
+  max: selectGrad("gt"),
+  min: selectGrad("lt"),
+};
+
+function binaryVjp(grad: BinaryGrad): NonNullable<OpDef["vjp"]> {
+  return (g, node, cot) => {
+    const [a, b] = node.inputs as [number, number];
+    const [ca, cb] = grad(g, a, b, node.output, cot);
+    return [g.unbroadcast(ca, g.type(a).shape), g.unbroadcast(cb, g.type(b).shape)];
+  };
 }
 
 const comparisons = {

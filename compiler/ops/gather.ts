@@ -69,4 +69,23 @@ export const gather = defineOp({
       return data!.at([...index.slice(0, a.axis), i, ...index.slice(a.axis + rank)]);
     };
   },
+  // The data's cotangent is a scatter-add of the output's: as a one-hot matrix
+  // product, onehot(indices)ᵀ · cot, so repeated indices add up (embedding rows).
+  vjp(g, node, cot) {
+    const [data, indices] = node.inputs as [number, number];
+    const dShape = g.type(data).shape;
+    const iShape = g.type(indices).shape;
+    const axis = node.attrs.axis;
+    const D = dShape[axis]!;
+    const P = numel(iShape);
+    const pre = numel(dShape.slice(0, axis));
+    const post = numel(dShape.slice(axis + 1));
+    const flat = g.emit("reshape", [indices], { shape: [P, 1] });
+    const ids = g.emit("iota", [], { shape: [P, D], axis: 1, dtype: "i32" });
+    const hit = g.emit("cmp", [flat, ids], { op: "eq" });
+    const onehotT = g.emit("permute", [g.emit("cast", [hit], { to: "f32" })], { perm: [1, 0] });
+    const c = g.emit("reshape", [cot], { shape: [pre, P, post] });
+    const scattered = g.emit("matmul", [onehotT, c]);
+    return [g.emit("reshape", [scattered], { shape: [...dShape] }), undefined];
+  },
 });

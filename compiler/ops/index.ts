@@ -99,4 +99,11 @@ export function inferOp(
   return { attrs, type: op.infer(inputs, attrs) };
 }
 
-export { type EvalContext, type FusionCategory, type OpDef, OpError } from "./op.js";
+export {
+  type EvalContext,
+  type FusionCategory,
+  type GradBuilder,
+  type GradNode,
+  type OpDef,
+  OpError,
+} from "./op.js";

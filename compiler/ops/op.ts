@@ -64,6 +64,32 @@ export interface OpDef<A = Record<string, unknown>> {
    * a kernel backend.
    */
   lower?(inputs: LowerOperand[], attrs: A, output: TensorType, ctx: LowerContext): ElementFn;
+  /**
+   * The gradient rule: a vector–Jacobian product written as graph ops. Given
+   * the cotangent of this node's output, the contribution to each input's
+   * cotangent (undefined where the input gets none: integer operands, masks,
+   * indices). Ops without one cannot be differentiated through (autodiff
+   * reports the node).
+   */
+  vjp?(b: GradBuilder, node: GradNode<A>, cot: number): (number | undefined)[];
+}
+
+/** A forward node as its gradient rule sees it: ids in the training graph. */
+export interface GradNode<A = Record<string, unknown>> {
+  inputs: number[];
+  output: number;
+  attrs: A;
+}
+
+/** What a gradient rule may ask of the graph being built (compiler/autodiff implements it). */
+export interface GradBuilder {
+  /** Adds a node (its type from the op's shape rule) and returns its id. */
+  emit(op: string, inputs: number[], attrs?: Record<string, unknown>): number;
+  type(id: number): TensorType;
+  /** A scalar constant (shape []), broadcast by the binary ops. */
+  scalar(value: number, dtype?: "f32" | "i32"): number;
+  /** Sums `grad` over the axes along which `shape` was broadcast to grad's shape, giving `shape`. */
+  unbroadcast(grad: number, shape: readonly number[]): number;
 }
 
 /** An operand as a kernel sees it: its type and the value expression of any of its elements. */

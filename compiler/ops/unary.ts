@@ -10,7 +10,7 @@ import { computeType } from "../kernels/index-maps.js";
 import type { UnaryFn } from "../kernels/scalar.js";
 import { dtypeAttr } from "./attrs.js";
 import { erf } from "./erf.js";
-import { defineOp, type OpDef } from "./op.js";
+import { defineOp, type GradBuilder, type OpDef } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";
 import { readAt, tensorFrom } from "./tensor-data.js";
 
@@ -64,7 +64,45 @@ function unaryOp(row: UnaryRow): OpDef {
       ([x]) =>
       (index) =>
         vunary(row.name, x!.at(index)),
+    ...(unaryGrads[row.name] ? { vjp: unaryVjp(unaryGrads[row.name]!) } : {}),
   });
+}
+
+/** d out / d x times the cotangent, from x, out and cot (floor, ceil: zero almost everywhere, so none). */
+type UnaryGrad = (b: GradBuilder, x: number, out: number, cot: number) => number;
+
+const unaryGrads: Partial<Record<UnaryFn, UnaryGrad>> = {
+  neg: (b, _x, _o, c) => b.emit("neg", [c]),
+  abs: (b, x, _o, c) => {
+    // sign(x)·c, and 0 at x = 0 as torch's sgn.
+    const zero = b.scalar(0);
+    const pos = b.emit("where", [b.emit("cmp", [x, zero], { op: "gt" }), c, zero]);
+    return b.emit("where", [b.emit("cmp", [x, zero], { op: "lt" }), b.emit("neg", [c]), pos]);
+  },
+  relu: (b, x, _o, c) => {
+    const zero = b.scalar(0);
+    return b.emit("where", [b.emit("cmp", [x, zero], { op: "gt" }), c, zero]);
+  },
+  exp: (b, _x, o, c) => b.emit("mul", [c, o]),
+  log: (b, x, _o, c) => b.emit("div", [c, x]),
+  sqrt: (b, _x, o, c) => b.emit("div", [b.emit("mul", [c, b.scalar(0.5)]), o]),
+  rsqrt: (b, _x, o, c) => {
+    const o3 = b.emit("mul", [b.emit("mul", [o, o]), o]);
+    return b.emit("mul", [b.emit("mul", [c, b.scalar(-0.5)]), o3]);
+  },
+  tanh: (b, _x, o, c) =>
+    b.emit("mul", [c, b.emit("sub", [b.scalar(1), b.emit("mul", [o, o])])]),
+  sigmoid: (b, _x, o, c) =>
+    b.emit("mul", [c, b.emit("mul", [o, b.emit("sub", [b.scalar(1), o])])]),
+  erf: (b, x, _o, c) => {
+    // 2/√π · exp(−x²)
+    const e = b.emit("exp", [b.emit("neg", [b.emit("mul", [x, x])])]);
+    return b.emit("mul", [c, b.emit("mul", [e, b.scalar(2 / Math.sqrt(Math.PI))])]);
+  },
+};
+
+function unaryVjp(grad: UnaryGrad): NonNullable<OpDef["vjp"]> {
+  return (b, node, cot) => [grad(b, node.inputs[0]!, node.output, cot)];
 }
 
 export const unaryOps: OpDef[] = rows.map(unaryOp);
@@ -103,4 +141,6 @@ export const cast = defineOp({
     const to = computeType(a.to);
     return (index) => vcast(x!.at(index), to);
   },
+  // Only a float → float cast carries a gradient (the identity); the rest are piecewise constant.
+  vjp: (b, node, cot) => [b.type(node.inputs[0]!).dtype === "f32" && node.attrs.to === "f32" ? cot : undefined],
 });
