@@ -9,6 +9,7 @@ import type { TensorType } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp, type GradBuilder } from "../ops/index.js";
 import { GraphEditor } from "../passes/editor.js";
+import { Subgraph } from "./subgraph.js";
 
 /** The prefix of the cotangent inputs and gradient outputs: `grad:logits`, `grad:conv1.weight`. */
 export const GRAD_PREFIX = "grad:";
@@ -35,6 +36,14 @@ class Builder implements GradBuilder {
   }
   type(id: number): TensorType {
     return this.ed.type(id);
+  }
+  gradOf(body: Graph): Graph {
+    const { graph, grads } = gradGraph(body);
+    const outputs = new Set([...grads.values()].map((x) => x.output));
+    return { ...graph, outputs: graph.outputs.filter((o) => outputs.has(o.name)) };
+  }
+  subgraph(): Subgraph {
+    return new Subgraph();
   }
   scalar(value: number, dtype: "f32" | "i32" = "f32"): number {
     return this.emit("const", [], { dtype, shape: [], value: [value] });

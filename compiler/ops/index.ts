@@ -104,6 +104,7 @@ export {
   type FusionCategory,
   type GradBuilder,
   type GradNode,
+  type SubgraphBuilder,
   type OpDef,
   OpError,
 } from "./op.js";

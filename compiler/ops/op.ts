@@ -90,6 +90,24 @@ export interface GradBuilder {
   scalar(value: number, dtype?: "f32" | "i32"): number;
   /** Sums `grad` over the axes along which `shape` was broadcast to grad's shape, giving `shape`. */
   unbroadcast(grad: number, shape: readonly number[]): number;
+  /**
+   * The gradient graph of a subgraph (a scan body): its inputs, then one
+   * cotangent input per output; its outputs, the gradient of each float input
+   * in input order (zeros where nothing reaches it; integer inputs get none).
+   */
+  gradOf(body: Graph): Graph;
+  /** A fresh graph built node by node (the body of a backward scan). */
+  subgraph(): SubgraphBuilder;
+}
+
+/** Builds a standalone graph: inputs, nodes typed by their ops' shape rules, outputs. */
+export interface SubgraphBuilder {
+  input(name: string, type: TensorType): number;
+  emit(op: string, inputs: number[], attrs?: Record<string, unknown>): number;
+  type(id: number): TensorType;
+  /** Copies `graph`'s nodes in with its inputs bound to `inputs`; returns its outputs' ids. */
+  call(graph: Graph, inputs: number[]): number[];
+  finish(outputs: number[]): Graph;
 }
 
 /** An operand as a kernel sees it: its type and the value expression of any of its elements. */
