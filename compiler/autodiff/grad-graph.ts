@@ -7,7 +7,7 @@
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { TensorType } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
-import { getOp, type GradBuilder } from "../ops/index.js";
+import { type GradBuilder, getOp } from "../ops/index.js";
 import { GraphEditor } from "../passes/editor.js";
 import { Subgraph } from "./subgraph.js";
 
@@ -57,7 +57,8 @@ class Builder implements GradBuilder {
       if (i < lead) axes.push(i);
       else if (shape[i - lead] === 1 && from[i] !== 1) axes.push(i);
     }
-    const summed = axes.length > 0 ? this.emit("reduce_sum", [grad], { axes, keepdims: true }) : grad;
+    const summed =
+      axes.length > 0 ? this.emit("reduce_sum", [grad], { axes, keepdims: true }) : grad;
     return this.emit("reshape", [summed], { shape: [...shape] });
   }
 }
@@ -105,10 +106,15 @@ export function gradGraph(g: Graph, opts: GradOptions = {}): GradGraph {
     if (op.category === "source") continue;
     if (!op.vjp) {
       throw new NncError(
-        diagnostic("NN8001", `cannot differentiate through \`${old.op}\`: it has no gradient rule`, old.span, {
-          ...(old.trace ? { trace: old.trace } : {}),
-          hint: "every primitive on the path from a parameter to the loss needs one (compiler/ops)",
-        }),
+        diagnostic(
+          "NN8001",
+          `cannot differentiate through \`${old.op}\`: it has no gradient rule`,
+          old.span,
+          {
+            ...(old.trace ? { trace: old.trace } : {}),
+            hint: "every primitive on the path from a parameter to the loss needs one (compiler/ops)",
+          },
+        ),
       );
     }
     b.origin = old;
@@ -125,8 +131,7 @@ export function gradGraph(g: Graph, opts: GradOptions = {}): GradGraph {
   const grads = new Map<string, { output: string; wrt: "input" | "parameter" }>();
   const extraOutputs: { name: string; node: number }[] = [];
   const gradOf = (node: number, type: TensorType): number =>
-    adj.get(node) ??
-    ed.emit("broadcast", [b.scalar(0)], { shape: [...type.shape] });
+    adj.get(node) ?? ed.emit("broadcast", [b.scalar(0)], { shape: [...type.shape] });
   for (const inp of g.inputs) {
     if (!isFloat(inp.type)) continue;
     const name = `${GRAD_PREFIX}${inp.name}`;
@@ -145,4 +150,3 @@ export function gradGraph(g: Graph, opts: GradOptions = {}): GradGraph {
   graph.outputs.push(...extraOutputs);
   return { graph, cotangents, grads };
 }
-

@@ -16,6 +16,7 @@ import { packageRoot } from "../paths.js";
 import { type Backend, backends, type RunResult, type Weights } from "../run.js";
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
+import { gradCommand } from "./grad.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
 
 export interface Io {
@@ -27,6 +28,7 @@ const usage = `usage:
   nnc check SOURCE [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]... [--depth N] [--json]
   nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
                  [--backend ${backends.join("|")}] [--json]
+  nnc grad SOURCE [run's options] [--cotangent OUTPUT=seeded|FILE]... [--json]
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
   nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
                    [--compare O0] [--json]
@@ -52,6 +54,7 @@ const options = {
   target: { type: "string" },
   runs: { type: "string" },
   compare: { type: "string" },
+  cotangent: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -195,24 +198,23 @@ async function runOn(
   }
 }
 
-function checkBackendFlag(v: Parsed): void {
-  if (v.backend !== undefined && !(backends as readonly string[]).includes(v.backend))
-    throw new UsageError(`--backend must be one of ${backends.join(", ")}, got \`${v.backend}\``);
-}
-
-async function run(
-  model: CompiledModel,
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<void> {
+function checkWeightsFlag(v: Parsed): string {
   const weightsText = v.weights ?? "seeded";
   if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
     throw new UsageError(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
     );
   }
-  const chosen = await pickBackend(v, probe, io);
+  return weightsText;
+}
+
+function checkBackendFlag(v: Parsed): void {
+  if (v.backend !== undefined && !(backends as readonly string[]).includes(v.backend))
+    throw new UsageError(`--backend must be one of ${backends.join(", ")}, got \`${v.backend}\``);
+}
+
+/** The `--input` tensors; inputs left out are seeded at the shape the entry declares (saying so). */
+function gatherInputs(model: CompiledModel, v: Parsed, io: Io): Map<string, Tensor> {
   const specs = keyValues(v.input, "input").map(([k, s]) => [k, parseInputSpec(k, s)] as const);
   const inputs = new Map<string, Tensor>();
   for (const [k, spec] of specs) inputs.set(k, makeInput(k, spec));
@@ -234,6 +236,39 @@ async function run(
     io.err(`note: input \`${gi.name}\` not given; using seeded:${gi.type.shape.join("x")}`);
     inputs.set(gi.name, makeInput(gi.name, spec));
   }
+  return inputs;
+}
+
+/** `nnc grad`: run's inputs, weights and backend, plus the cotangents (cli/grad.ts). */
+async function grad(
+  model: CompiledModel,
+  v: Parsed,
+  probe: Promise<ProbeResult> | undefined,
+  io: Io,
+): Promise<void> {
+  const weightsText = checkWeightsFlag(v);
+  const chosen = await pickBackend(v, probe, io);
+  await gradCommand({
+    model,
+    inputs: gatherInputs(model, v, io),
+    weights: weightsText === "seeded" ? "seeded" : { file: weightsText },
+    weightsText,
+    cotangents: keyValues(v.cotangent, "cotangent"),
+    backend: chosen.backend,
+    json: v.json ?? false,
+    out: io.out,
+  });
+}
+
+async function run(
+  model: CompiledModel,
+  v: Parsed,
+  probe: Promise<ProbeResult> | undefined,
+  io: Io,
+): Promise<void> {
+  const weightsText = checkWeightsFlag(v);
+  const chosen = await pickBackend(v, probe, io);
+  const inputs = gatherInputs(model, v, io);
   const weights = weightsText === "seeded" ? "seeded" : { file: weightsText };
   const result = await runOn(model, inputs, weights, chosen, io);
   if (v.json) {
@@ -318,12 +353,17 @@ const commandFlags: Record<string, Flag[]> = {
   check: [...common, "shape", "depth", "json"],
   inspect: [...common, "shape", "stage"],
   run: [...common, "input", "weights", "backend", "json"],
+  grad: [...common, "input", "weights", "backend", "cotangent", "json"],
   bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
 };
 /** What to use instead, where a flag belongs to another command. */
 const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {
   input: { check: "--shape NAME=DIMS", inspect: "--shape NAME=DIMS" },
-  shape: { run: "--input NAME=seeded:DIMS", bench: "--input NAME=seeded:DIMS" },
+  shape: {
+    run: "--input NAME=seeded:DIMS",
+    bench: "--input NAME=seeded:DIMS",
+    grad: "--input NAME=seeded:DIMS",
+  },
 };
 
 function checkFlags(command: string, v: Parsed): void {
@@ -377,6 +417,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
+      case "grad":
+        try {
+          checkBackendFlag(v);
+          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
+          await grad(compileFrom(source, v, sources), v, probe, io);
+        } finally {
+          await closeGpu();
+        }
+        return 0;
       case "bench":
         try {
           await benchCommand(source, v, sources, io);
@@ -385,7 +434,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         return 0;
       default:
-        throw new UsageError(`unknown command \`${command}\` (check, run, inspect, bench)`);
+        throw new UsageError(`unknown command \`${command}\` (check, run, grad, inspect, bench)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -98,7 +98,13 @@ function binaryOp(row: BinaryRow): OpDef {
 }
 
 /** The cotangents of a and b (before un-broadcasting) from a, b, out and cot. */
-type BinaryGrad = (g: GradBuilder, a: number, b: number, out: number, cot: number) => [number, number];
+type BinaryGrad = (
+  g: GradBuilder,
+  a: number,
+  b: number,
+  out: number,
+  cot: number,
+) => [number, number];
 
 /** max/min: the cotangent goes to the larger (smaller) operand, split evenly on a tie as torch does. */
 function selectGrad(op: "gt" | "lt"): BinaryGrad {

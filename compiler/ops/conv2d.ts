@@ -100,7 +100,10 @@ export function convWeightGrad(
   const cut =
     fs[2] === kernel[0] && fs[3] === kernel[1]
       ? full
-      : g.emit("slice", [full], { starts: [0, 0, 0, 0], ends: [fs[0]!, fs[1]!, kernel[0], kernel[1]] });
+      : g.emit("slice", [full], {
+          starts: [0, 0, 0, 0],
+          ends: [fs[0]!, fs[1]!, kernel[0], kernel[1]],
+        });
   return g.emit("permute", [cut], { perm: [1, 0, 2, 3] });
 }
 
@@ -179,7 +182,9 @@ export const conv2d = defineOp({
     const cs = g.type(cot).shape;
     const a = node.attrs;
     const outputPadding = [0, 1].map(
-      (i) => xs[2 + i]! - ((cs[2 + i]! - 1) * a.stride[i]! - 2 * a.pad[i]! + a.dilation[i]! * (ws[2 + i]! - 1) + 1),
+      (i) =>
+        xs[2 + i]! -
+        ((cs[2 + i]! - 1) * a.stride[i]! - 2 * a.pad[i]! + a.dilation[i]! * (ws[2 + i]! - 1) + 1),
     );
     const dx = g.emit("conv_transpose2d", [cot, w], {
       stride: a.stride,

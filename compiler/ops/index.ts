@@ -104,7 +104,7 @@ export {
   type FusionCategory,
   type GradBuilder,
   type GradNode,
-  type SubgraphBuilder,
   type OpDef,
   OpError,
+  type SubgraphBuilder,
 } from "./op.js";

@@ -22,8 +22,8 @@ import {
 } from "../kernels/expr.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
-import { slice } from "./slice.js";
 import { expectDTypes } from "./shape-utils.js";
+import { slice } from "./slice.js";
 import { expectNCHW, formatHW, formatPad, windowOutSize } from "./window-geometry.js";
 
 const pool2dAttrs = z.strictObject({
@@ -138,7 +138,12 @@ export const pool2d = defineOp({
     const [kh, kw] = a.kernel;
     const [sh, sw] = a.stride;
     const [ph, pw] = a.pad;
-    const pads: [number, number][] = [[0, 0], [0, 0], [ph, ph], [pw, pw]];
+    const pads: [number, number][] = [
+      [0, 0],
+      [0, 0],
+      [ph, ph],
+      [pw, pw],
+    ];
     const padded =
       ph + pw === 0
         ? x

@@ -121,7 +121,9 @@ function reduceOp(row: ReduceRow): OpDef {
         return [g.emit("div", [c, g.scalar(count)])];
       }
       // max: to the maxima, split evenly among ties (torch.amax).
-      const hit = g.emit("cast", [g.emit("cmp", [x, spread(node.output)], { op: "eq" })], { to: "f32" });
+      const hit = g.emit("cast", [g.emit("cmp", [x, spread(node.output)], { op: "eq" })], {
+        to: "f32",
+      });
       const ties = spread(g.emit("reduce_sum", [hit], { axes: node.attrs.axes, keepdims: true }));
       return [g.emit("div", [g.emit("mul", [c, hit]), ties])];
     },

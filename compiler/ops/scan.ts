@@ -183,7 +183,10 @@ export const scan = defineOp({
     // The state each step starts from, time-major: the initial state, then the states of the steps before.
     const prev = inits.map((init, j) => {
       const { type, offset, size } = layout[j]!;
-      const rows = g.emit("slice", [node.output], { starts: [0, offset], ends: [T, offset + size] });
+      const rows = g.emit("slice", [node.output], {
+        starts: [0, offset],
+        ends: [T, offset + size],
+      });
       const states = g.emit("reshape", [rows], { shape: [T, ...type.shape] });
       const first = g.emit("reshape", [init], { shape: [1, ...type.shape] });
       if (T === 1) return first;
@@ -229,14 +232,18 @@ export const scan = defineOp({
 
     const zeros = (id: number) =>
       g.emit("broadcast", [g.scalar(0)], { shape: [...g.type(id).shape] });
-    const bwd = g.emit("scan", [...seqs, ...prev, cot, ...inits.map(zeros), ...capF.map(zeros), ...captured], {
-      body: back,
-      axis: a.axis,
-      reverse: !a.reverse,
-      nSeq: seqs.length + prev.length + 1,
-      nState: inits.length + capF.length,
-      seqAxes: [...seqs.map((_, i) => seqAxis(a, i)), ...prev.map(() => 0), 0],
-    });
+    const bwd = g.emit(
+      "scan",
+      [...seqs, ...prev, cot, ...inits.map(zeros), ...capF.map(zeros), ...captured],
+      {
+        body: back,
+        axis: a.axis,
+        reverse: !a.reverse,
+        nSeq: seqs.length + prev.length + 1,
+        nState: inits.length + capF.length,
+        seqAxes: [...seqs.map((_, i) => seqAxis(a, i)), ...prev.map(() => 0), 0],
+      },
+    );
 
     // The carried sums after the last backward step: the row of the forward's first step.
     const last = a.reverse ? T - 1 : 0;
@@ -245,7 +252,9 @@ export const scan = defineOp({
       const { type, offset, size } = outLayout[k]!;
       const [r0, r1] = rows === "last" ? [last, last + 1] : [0, T];
       const part = g.emit("slice", [bwd], { starts: [r0, offset], ends: [r1, offset + size] });
-      return g.emit("reshape", [part], { shape: rows === "last" ? [...type.shape] : [T, ...type.shape] });
+      return g.emit("reshape", [part], {
+        shape: rows === "last" ? [...type.shape] : [T, ...type.shape],
+      });
     };
     const result: (number | undefined)[] = node.inputs.map(() => undefined);
     inits.forEach((_, j) => {

@@ -91,7 +91,9 @@ export const slice = defineOp({
         c = g.emit("slice", [c], { starts: cur.map(() => 0), ends });
       }
       if (start > 0 || after > 0) {
-        const pads = cur.map((_, k): [number, number] => (k === d ? [start, Math.max(0, after)] : [0, 0]));
+        const pads = cur.map((_, k): [number, number] =>
+          k === d ? [start, Math.max(0, after)] : [0, 0],
+        );
         c = g.emit("pad", [c], { pads });
       }
     }

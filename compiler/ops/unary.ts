@@ -90,10 +90,8 @@ const unaryGrads: Partial<Record<UnaryFn, UnaryGrad>> = {
     const o3 = b.emit("mul", [b.emit("mul", [o, o]), o]);
     return b.emit("mul", [b.emit("mul", [c, b.scalar(-0.5)]), o3]);
   },
-  tanh: (b, _x, o, c) =>
-    b.emit("mul", [c, b.emit("sub", [b.scalar(1), b.emit("mul", [o, o])])]),
-  sigmoid: (b, _x, o, c) =>
-    b.emit("mul", [c, b.emit("mul", [o, b.emit("sub", [b.scalar(1), o])])]),
+  tanh: (b, _x, o, c) => b.emit("mul", [c, b.emit("sub", [b.scalar(1), b.emit("mul", [o, o])])]),
+  sigmoid: (b, _x, o, c) => b.emit("mul", [c, b.emit("mul", [o, b.emit("sub", [b.scalar(1), o])])]),
   erf: (b, x, _o, c) => {
     // 2/√π · exp(−x²)
     const e = b.emit("exp", [b.emit("neg", [b.emit("mul", [x, x])])]);
@@ -142,5 +140,7 @@ export const cast = defineOp({
     return (index) => vcast(x!.at(index), to);
   },
   // Only a float → float cast carries a gradient (the identity); the rest are piecewise constant.
-  vjp: (b, node, cot) => [b.type(node.inputs[0]!).dtype === "f32" && node.attrs.to === "f32" ? cot : undefined],
+  vjp: (b, node, cot) => [
+    b.type(node.inputs[0]!).dtype === "f32" && node.attrs.to === "f32" ? cot : undefined,
+  ],
 });

@@ -9,13 +9,13 @@ import { type CompiledModel, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType, sameShape } from "../core/types.js";
-import { runGraph } from "../graph/interpret.js";
 import { optimize } from "../passes/index.js";
 import { withDerived } from "../passes/prep.js";
-import { loadWeights, type Weights } from "../run.js";
+import { type Backend, loadWeights, runOnBackend, type Weights } from "../run.js";
 
 export interface GradOptions {
   weights?: Weights;
+  backend?: Backend;
   /** Output name → its cotangent; an output left out gets SPEC.md's seeded `grad:NAME` tensor. */
   cotangents?: Map<string, Tensor>;
 }
@@ -25,7 +25,7 @@ export interface GradResult {
   /** Parameter (state_dict name) or float input name → its gradient. */
   grads: Map<string, { wrt: "input" | "parameter"; tensor: Tensor }>;
   cotangents: Map<string, Tensor>;
-  backend: "cpu";
+  backend: Backend;
 }
 
 /** The training graph of the model's entry at these input shapes, optimized as the model's options say. */
@@ -70,7 +70,8 @@ export async function gradients(
       );
   }
   const params = withDerived(graph, loadWeights(graph, opts.weights ?? "seeded"));
-  const values = runGraph(graph, feed, params);
+  const backend = opts.backend ?? "cpu";
+  const values = await runOnBackend(graph, feed, params, backend);
   const outputs = new Map<string, Tensor>();
   const gradOut = new Map<string, { wrt: "input" | "parameter"; tensor: Tensor }>();
   const byOutput = new Map([...grads].map(([name, g]) => [g.output, { name, wrt: g.wrt }]));
@@ -79,5 +80,5 @@ export async function gradients(
     if (g) gradOut.set(g.name, { wrt: g.wrt, tensor: t });
     else outputs.set(name, t);
   }
-  return { outputs, grads: gradOut, cotangents: used, backend: "cpu" };
+  return { outputs, grads: gradOut, cotangents: used, backend };
 }
