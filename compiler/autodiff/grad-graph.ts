@@ -25,6 +25,8 @@ export interface GradGraph {
 export interface GradOptions {
   /** Outputs with no cotangent input: they contribute nothing (e.g. a scalar loss is seeded with 1 instead). */
   seedOnes?: readonly string[];
+  /** Differentiate only these outputs (default: every float output). */
+  only?: readonly string[];
 }
 
 class Builder implements GradBuilder {
@@ -85,7 +87,7 @@ export function gradGraph(g: Graph, opts: GradOptions = {}): GradGraph {
   for (const o of g.outputs) {
     const node = ed.map.get(o.node)!;
     const type = ed.type(node);
-    if (!isFloat(type)) continue;
+    if (!isFloat(type) || (opts.only && !opts.only.includes(o.name))) continue;
     if (opts.seedOnes?.includes(o.name)) {
       accumulate(node, b.emit("broadcast", [b.scalar(1)], { shape: [...type.shape] }));
       continue;

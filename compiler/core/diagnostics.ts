@@ -76,6 +76,10 @@ export const codes = {
   NN7003: "device error",
   // NN8xxx: training
   NN8001: "no gradient rule for this op",
+  NN8002: "invalid training objective",
+  NN8003: "nothing to train",
+  NN8004: "invalid training data",
+  NN8005: "non-finite loss",
   // NN9xxx: internal
   NN9001: "internal compiler error",
 } as const;
