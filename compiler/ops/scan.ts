@@ -11,7 +11,7 @@ import type { Tensor } from "../core/tensor.js";
 import { formatType, numel, sameShape, type TensorType } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
 import { nonNegInt } from "./attrs.js";
-import { getOp } from "./index.js";
+import { getOp } from "./registry.js";
 import { defineOp, OpError } from "./op.js";
 
 const graphAttr = z.custom<Graph>(
