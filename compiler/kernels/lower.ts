@@ -19,7 +19,7 @@ import {
 import { computeType } from "./index-maps.js";
 import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
 import { atNode, attrsOf, lowerNode } from "./node-attrs.js";
-import { lowerScan } from "./scan-lower.js";
+import { lowerScan } from "./scan-loop.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
 import { type Target, tuneKernel } from "./tune.js";
