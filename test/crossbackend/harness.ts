@@ -253,18 +253,16 @@ export function opsOf(g: Graph, into = new Set<string>()): Set<string> {
 }
 
 /**
- * fast-check's run count, seed and path. Every new shape is a new kernel for
- * the driver to compile (~50 ms on lavapipe), so runs are few by default;
- * NNC_FC_RUNS=k runs k times as many, NNC_FC_SEED / NNC_FC_PATH replay a
- * reported failure.
+ * fast-check's run count and path. Every new shape is a new kernel for the
+ * driver to compile (~50 ms on lavapipe), so runs are few by default;
+ * NNC_FC_RUNS=k runs k times as many. The seed is the file's (NNC_SEED, see
+ * test/fast-check-setup.ts); NNC_FC_PATH with it jumps to the shrunk case.
  */
 function runParameters(numRuns: number): fc.Parameters<unknown> {
-  const seed = process.env.NNC_FC_SEED;
   const path = process.env.NNC_FC_PATH;
   const scale = Number(process.env.NNC_FC_RUNS ?? 1);
   return {
     numRuns: Math.max(1, Math.round(numRuns * (scale > 0 ? scale : 1))),
-    ...(seed ? { seed: Number(seed) } : {}),
     ...(path ? { path } : {}),
   };
 }
