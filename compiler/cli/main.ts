@@ -1,4 +1,4 @@
-// The `nnc` command line: check, run, inspect. A thin layer over compile():
+// The `nnc` command line: check, run, inspect, bench. A thin layer over compile():
 // exit 0 on success, 1 with diagnostics, 2 on usage errors.
 
 import { existsSync } from "node:fs";

@@ -1,8 +1,11 @@
-// The Kernel IR: a scheduled program of kernels over a buffer plan. Lowering
-// (lower.ts) builds it from the Graph IR, fusion will regroup it, the WGSL
-// emitter (wgsl.ts) is its only consumer on the way to shader code and the
-// interpreter (interpret.ts) runs it on the host. Plain data: printable
-// (print.ts), JSON-serialisable and validated by the zod schema below.
+// The Kernel IR: a scheduled program of kernels over a buffer plan, neutral
+// to the target. Lowering (lower.ts, scan-loop.ts for recurrences) builds it
+// from the Graph IR, fusion (fuse.ts, grouping.ts) decides its kernels,
+// schedule.ts and tune.ts its launch shapes; the WGSL emitter
+// (compiler/codegen/wgsl/emit-plan.ts) is its only consumer on the way to
+// shader code and the interpreter (interpret.ts) runs it on the host. Plain
+// data: printable (print.ts), JSON-serialisable and validated by the zod
+// schema below.
 
 import { z } from "zod";
 import type { DType } from "../core/types.js";
