@@ -405,7 +405,13 @@ function applyBuiltin(
       raise(ctx, "NN3002", `\`${b.name}\` needs its \`${missing[0]}\` input`, span);
     }
   }
-  return b.apply({ ctx, hyper, inputs: all, span });
+  return b.apply({
+    ctx,
+    hyper,
+    inputs: all,
+    span,
+    applyLayer: (at, layer, ins, where) => applyCallable(at, layer, ins, new Map(), where, null),
+  });
 }
 
 /** Builtin defaults are values, never expressions, so this scope is never read. */

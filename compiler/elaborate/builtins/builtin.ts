@@ -5,7 +5,7 @@
 import type { Span } from "../../core/span.js";
 import type { DType } from "../../core/types.js";
 import { type Ctx, raise } from "../context.js";
-import type { TensorValue, Value } from "../values.js";
+import type { CallableValue, TensorValue, Value } from "../values.js";
 import { describe } from "../values.js";
 
 export type ParamType =
@@ -29,6 +29,12 @@ export interface BuiltinCall {
   hyper: Map<string, Value>;
   inputs: Value[];
   span: Span;
+  /**
+   * Applies a layer value to inputs (calls.ts's applyCallable), for builtins
+   * that take a layer (`scan`'s step). Passed in rather than imported, since
+   * calls.ts imports the builtins.
+   */
+  applyLayer(ctx: Ctx, layer: CallableValue, inputs: Value[], span: Span): Value;
 }
 
 export interface Builtin {
