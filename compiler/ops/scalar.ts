@@ -236,6 +236,10 @@ const binaryRows = {
     },
     // Inherited from exp2(b · log2|a|): log2's 2^-21 absolute error scaled by |b|, exp2's 3 + 2|t| ulp.
     accuracy: (a, b) => {
+      if (a === 0 || b === 0) return exact; // the helper's own branches: 1, 0 or inf
+      // A subnormal base passes the helper's a > 0 test, and pow may flush it: log2(0) = −inf,
+      // an intermediate infinity, makes the result indeterminate.
+      if (Math.abs(a) < 2 ** -126) return { ulp: Infinity };
       // log2 outside [0.5, 2] adds 3 ulp of t (≈ 2|t| ulp of the result), inside 2^-21·|b| (≈ 2.8|b| ulp).
       const t = Math.abs(b * Math.log2(Math.abs(a)));
       return { ulp: 4 + 5 * t + 3 * Math.abs(b) };
