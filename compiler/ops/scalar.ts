@@ -72,6 +72,8 @@ const unaryRows = {
     builtin: "method",
     accuracy: () => exact,
   },
+  // NaN stays NaN here, like torch; WGSL's max may drop it (lavapipe: relu(NaN) = 0), which the
+  // Finite Math Assumption allows. The same holds for max and min below.
   relu: {
     dtypes: ["f32", "i32"],
     f: (x) => (Number.isNaN(x) ? x : Math.max(0, x)),
@@ -111,7 +113,8 @@ const unaryRows = {
   tanh: {
     dtypes: ["f32"],
     f: Math.tanh,
-    // tanh(±15) is ±1 in f32; the clamp keeps exp-based implementations away from inf/inf.
+    // tanh(±15) is ±1 in f32; the clamp keeps exp-based implementations away from inf/inf
+    // (and makes tanh(NaN) −1 on lavapipe, whose clamp picks the bound).
     wgsl: (x) => `tanh(clamp(${x}, -15.0f, 15.0f))`,
     builtin: "function",
     // The worse of 1e-5 absolute and sinh(x) / cosh(x) (two exps, 3 + 2|x| ulp each, and a division).
@@ -245,7 +248,7 @@ const binaryRows = {
       return { ulp: 4 + 5 * t + 3 * Math.abs(b) };
     },
   },
-  // Math.max/min propagate NaN, like torch.maximum/minimum.
+  // Math.max/min propagate NaN, like torch.maximum/minimum; WGSL may not (see relu).
   max: {
     dtypes: ["f32", "i32"],
     f: (a, b) => Math.max(a, b),
@@ -325,8 +328,9 @@ const SATURATE: Partial<Record<DType, [number, number]>> = {
 /**
  * One value converted from `from` to `to`, like the cast op: anything → bool
  * is != 0; float → int truncates toward zero and saturates as WGSL does; int
- * → i32 wraps; → f32 rounds to nearest. NaN → int is 0 here: WGSL leaves it
- * an indeterminate value, and 0 is what PyTorch's CPU gives.
+ * → i32 wraps; → f32 rounds to nearest. NaN → int is 0 here, a choice: WGSL
+ * leaves it an indeterminate value (lavapipe gives −2^31), as it does any
+ * result computed from NaN or ±Inf at run time (the Finite Math Assumption).
  */
 export function castScalar(x: number, from: DType, to: DType): number {
   if (to === "bool") return x !== 0 ? 1 : 0;
