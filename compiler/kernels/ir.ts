@@ -9,8 +9,8 @@
 
 import { z } from "zod";
 import type { DType } from "../core/types.js";
+import { binaryFnNames, cmpFnNames, unaryFnNames } from "../ops/scalar.js";
 import type { ICond, IExpr, IVar, VExpr, VType } from "./expr.js";
-import { binaryFnNames, cmpFnNames, unaryFnNames } from "./scalar.js";
 
 /** Where a buffer's contents come from: the same sources as the executable plan's. */
 export type KernelBufferSource =

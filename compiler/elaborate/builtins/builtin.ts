@@ -4,6 +4,7 @@
 
 import type { Span } from "../../core/span.js";
 import type { DType } from "../../core/types.js";
+import { unaryFnNames, unaryTable } from "../../ops/scalar.js";
 import { type Ctx, raise } from "../context.js";
 import type { CallableValue, TensorValue, Value } from "../values.js";
 import { describe } from "../values.js";
@@ -172,9 +173,6 @@ export const tensorMethods = new Set([
   "min",
   "cast",
   "split",
-  "exp",
-  "log",
-  "sqrt",
-  "rsqrt",
-  "abs",
+  // The scalar table's unary functions marked as methods (x.exp()).
+  ...unaryFnNames.filter((name) => unaryTable[name].builtin === "method"),
 ]);
