@@ -8,7 +8,7 @@ import type { ExecutablePlan } from "../../compiler/codegen/plan.js";
 import { type ArgInput, compile } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/graph/graph.js";
 import { runGraph } from "../../compiler/graph/interpret.js";
-import { optimize } from "../../compiler/passes/index.js";
+import { optimize } from "../../compiler/pipeline/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";

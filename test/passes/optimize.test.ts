@@ -7,7 +7,7 @@ import type { Tensor } from "../../compiler/core/tensor.js";
 import type { Graph } from "../../compiler/graph/graph.js";
 import { runGraph } from "../../compiler/graph/interpret.js";
 import { compile } from "../../compiler/index.js";
-import { optimize, passNames } from "../../compiler/passes/index.js";
+import { optimize, passNames } from "../../compiler/pipeline/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
 import { seededInput, seededParams } from "../../runtime/weights/seeded.js";
 
