@@ -1,7 +1,8 @@
-// The tune pass: a tiled contraction's register tile, by a cost model of this
-// adapter class (a CPU running the shader: lavapipe). Every load inside the k
-// loop is a bounds-checked per-lane load there, so what counts is loads per
-// multiply-add: a 4 × 8 tile (two vec4s of columns) reuses each row value for
+// The tune pass: a tiled contraction's register tile, by the target's tile
+// rule (Target.tileRule). Lavapipe's, loads per multiply-add (a CPU running
+// the shader; how a tile loads is kernels/vectorize.ts's analysis): every
+// load inside the k loop is a bounds-checked per-lane load there, so what
+// counts is loads per multiply-add: a 4 × 8 tile (two vec4s of columns) reuses each row value for
 // 8 columns instead of 4. Measured on resnet18 at 224, same process: its 3×3
 // convs 1.1–1.8× faster each, the whole forward 641 → 448 ms. Where the k
 // loop is unrolled by 4 and the columns are not one vec4 load (a strided 1×1
@@ -16,15 +17,15 @@
 // process: its convs 1.2–2.1× faster each, the forward 268 → 166 ms. Off at
 // -O0 (fixed 4 × 4 tiles).
 //
-// A GPU (target "gpu", Target.tileRule occupancy) is the other adapter class: there the tile that
-// matters is the one that leaves enough invocations to fill the device. On an
-// H200 (132 SMs) the CPU tiles left ResNet-18's 7×7 layers with 7–12
+// A GPU's rule (the gpu target's, occupancy) is the other: there the tile
+// that matters is the one that leaves enough invocations to fill the device.
+// On an H200 (132 SMs) the CPU tiles left ResNet-18's 7×7 layers with 7–12
 // workgroups. So: 4 × 4 tiles, fewer rows while the grid has fewer than
-// GPU_THREADS (16384, the gpu target's minThreads) invocations, down to 1 × 4
-// (and OIHW weights: Target.convWeightLayout). On the
-// H200, resnet18 at 224, warm host to host, one machine: this rule 4.51 ms;
-// fixed 4 × 4 4.86, 2 × 4 4.61, 4 × 8 5.43, 8 × 8 6.43; 4 × 8 down to 4096
-// invocations 4.74; the CPU target's tiles and HWIO weights 8.83.
+// minThreads (16384) invocations, down to 1 × 4 (and OIHW weights:
+// Target.convWeightLayout). On the H200, resnet18 at 224, warm host to
+// host, one machine: this rule 4.51 ms; fixed 4 × 4 4.86, 2 × 4 4.61,
+// 4 × 8 5.43, 8 × 8 6.43; 4 × 8 down to 4096 invocations 4.74; the CPU
+// target's tiles and HWIO weights 8.83.
 
 import type { Target } from "../target/target.js";
 import type { Kernel, Schedule } from "./ir.js";

@@ -114,9 +114,10 @@ const gpu: Target = {
   limits: { ...limitDefaults },
   vectorWidth: 4,
   scanCost: {
-    // -O0's LSTM 256→512, T=64 on the H200: 5.6 ms of GPU time over ~600
-    // dependent dispatches, ~10 µs each (bench/README.md).
-    dispatchSeconds: 10e-6,
+    // -O0's LSTM 256→512, T=64 on the H200: 5.6 ms of GPU time over its 963
+    // dependent dispatches of tiny kernels, ~6 µs each (bench/README.md); a
+    // lower bound, timestamps miss the gaps between dispatches.
+    dispatchSeconds: 6e-6,
     barrierSeconds: 5e-6,
     // The fused LSTM step at hidden 512 on the H200: 2.1 MFLOP in 115 µs over
     // its 8 workgroups, ~2 GFLOP/s each (one invocation walks k serially).
