@@ -3,6 +3,7 @@
 // (tiles, binding budgets) and the code generator (limits). Plain data built
 // here from a name or from an adapter's facts; nothing in it opens a device.
 
+import { diagnostic, NncError } from "../core/diagnostics.js";
 import { type LimitTable, limitDefaults, limitNames } from "./limits.js";
 
 /** The named targets (`--target lavapipe|gpu`); `auto` builds one from the adapter. */
@@ -137,8 +138,23 @@ const gpu: Target = {
 
 const named: Record<TargetName, Target> = { lavapipe, gpu };
 
+/** A named target; NN8001 for any other name (`cpu` was lavapipe's name before the Target model). */
 export function namedTarget(name: TargetName): Target {
-  return named[name];
+  const t = (named as Partial<Record<string, Target>>)[name];
+  if (t) return t;
+  throw new NncError(
+    diagnostic(
+      "NN8001",
+      `no target \`${name}\`; the targets are ${targetNames.join(", ")}`,
+      undefined,
+      {
+        hint:
+          (name as string) === "cpu"
+            ? "the software adapter's target is now called lavapipe"
+            : "build one from an adapter with targetFromAdapter",
+      },
+    ),
+  );
 }
 
 /** The default where no adapter is asked: lavapipe, the adapter CI and this project's machines have. */

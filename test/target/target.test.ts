@@ -2,12 +2,14 @@
 // facts (what runtime/webgpu/device.ts and probe.ts read off Dawn's adapter).
 
 import { describe, expect, it } from "vitest";
+import { NncError } from "../../compiler/core/diagnostics.js";
 import { limitDefaults } from "../../compiler/target/limits.js";
 import {
   type AdapterFacts,
   describeTarget,
   namedTarget,
   stepWorkgroupSize,
+  type TargetName,
   targetFromAdapter,
 } from "../../compiler/target/target.js";
 import { limitDefaults as runtimeDefaults } from "../../runtime/webgpu/limits.js";
@@ -62,6 +64,22 @@ describe("named targets", () => {
     expect(runtimeDefaults).toBe(limitDefaults);
     for (const name of ["lavapipe", "gpu"] as const)
       expect(namedTarget(name).limits).toEqual(limitDefaults);
+  });
+});
+
+describe("an unknown target name", () => {
+  it("is NN8001, and `cpu` is pointed to lavapipe", () => {
+    const cpu = (() => {
+      try {
+        namedTarget("cpu" as TargetName);
+      } catch (e) {
+        return e as NncError;
+      }
+    })();
+    expect(cpu).toBeInstanceOf(NncError);
+    expect(cpu!.diagnostics[0]!.code).toBe("NN8001");
+    expect(cpu!.diagnostics[0]!.message).toBe("no target `cpu`; the targets are lavapipe, gpu");
+    expect(cpu!.diagnostics[0]!.hint).toMatch(/now called lavapipe/);
   });
 });
 
