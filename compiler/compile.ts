@@ -4,8 +4,6 @@
 import { resolve } from "node:path";
 import { printAst } from "../grammar/print-ast.js";
 import type { ExecutablePlan } from "./codegen/plan.js";
-import { planMemory } from "./codegen/plan-memory.js";
-import { emitPlan } from "./codegen/wgsl/emit-plan.js";
 import { diagnostic, NncError, SourceMap } from "./core/diagnostics.js";
 import type { Tensor } from "./core/tensor.js";
 import { formatType, type TensorType } from "./core/types.js";
@@ -20,25 +18,19 @@ import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph/graph.js";
 import { printGraph } from "./graph/print-graph.js";
 import type { KernelProgram } from "./kernels/ir.js";
-import { lowerGraph } from "./kernels/lower.js";
 import { printGroups, printKernels } from "./kernels/print.js";
-import type { Target } from "./kernels/tune.js";
 import { getOp } from "./ops/index.js";
-import { kernelPassOn, type OptimizeOptions, optimize } from "./passes/index.js";
 import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
+import { formatPassLog, type OptimizeOptions, type PassLog, Pipeline } from "./pipeline/index.js";
 import { type Backend, loadWeights, type RunOptions, type RunResult, runOnBackend } from "./run.js";
-
-/**
- * The optimizer's options for the target: a GPU keeps PyTorch's OIHW conv
- * weights. On an H200, resnet18 at 224 ran 4.5 ms warm with them and 7.2 ms
- * with HWIO (bench/README.md): there a warp's lanes walk output pixels and
- * share each OIHW weight, where lavapipe pays per word loaded.
- */
-function optimizeFor(o: CompileOptions): OptimizeOptions | undefined {
-  if (o.target !== "gpu") return o.optimize;
-  return { ...o.optimize, disable: [...(o.optimize?.disable ?? []), "conv-weight-layout"] };
-}
+import {
+  defaultTarget,
+  describeTarget,
+  namedTarget,
+  type Target,
+  type TargetName,
+} from "./target/target.js";
 
 /** .nn text, a file path, or a stdlib module (`{stdlib: "rnn"}`). */
 export type Source = string | { file: string } | { stdlib: string };
@@ -55,10 +47,13 @@ export interface CompileOptions {
   stdlibDir?: string;
   /** Receives every source text read, so a caller can print diagnostics even when compile throws. */
   sources?: SourceMap;
-  /** The optimizer: on by default; `{level: 0}` is -O0, `disable` names passes to skip. */
+  /** The pass pipeline: on by default; `{level: 0}` is -O0, `disable` names passes to skip. */
   optimize?: OptimizeOptions;
-  /** The adapter class kernels are tuned for: "cpu" (lavapipe; the default) or "gpu" (`--target`). */
-  target?: Target;
+  /**
+   * The machine every stage compiles for (`--target`): a named one or one
+   * built from an adapter (targetFromAdapter); default lavapipe.
+   */
+  target?: Target | TargetName;
 }
 
 export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
@@ -113,7 +108,11 @@ export class CompiledModel {
   readonly entryName: string;
   private readonly cache = new Map<string, Elaborated>();
   private readonly plans = new Map<string, ExecutablePlan>();
+  private readonly programs = new Map<string, KernelProgram>();
   private readonly optimizedGraphs = new Map<string, Graph>();
+  /** One pipeline (and so one pass log) per input shapes. */
+  private readonly pipelines = new Map<string, Pipeline>();
+  readonly target: Target;
 
   constructor(
     source: Source,
@@ -135,6 +134,22 @@ export class CompiledModel {
       return this.loader.loadStdlib(source.stdlib, undefined);
     });
     this.entryName = pickEntry(this.module, options.entry).name.name;
+    const t = options.target ?? defaultTarget;
+    this.target = typeof t === "string" ? namedTarget(t) : t;
+  }
+
+  private pipeline(key: string): Pipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = new Pipeline(this.target, this.options.optimize);
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Every pass that ran for these input shapes so far (graph, kernel, plan), with what it changed. */
+  passLog(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): readonly PassLog[] {
+    return this.pipeline(JSON.stringify(Object.entries(inputs).sort())).log;
   }
 
   /** Elaborates the entry for these input shapes (cached per shape). */
@@ -167,7 +182,7 @@ export class CompiledModel {
     const hit = this.optimizedGraphs.get(key);
     if (hit) return hit;
     const raw = this.elaborate(inputs).graph;
-    const graph = wrapInternal(() => optimize(raw, optimizeFor(this.options)).graph);
+    const graph = wrapInternal(() => this.pipeline(key).graph(raw));
     this.optimizedGraphs.set(key, graph);
     return graph;
   }
@@ -188,22 +203,20 @@ export class CompiledModel {
     const hit = this.plans.get(key);
     if (hit) return hit;
     const program = this.kernels(inputs);
-    const plan = wrapInternal(() => {
-      const emitted = emitPlan(program);
-      return kernelPassOn(this.options.optimize, "plan-memory") ? planMemory(emitted) : emitted;
-    });
+    const plan = wrapInternal(() => this.pipeline(key).plan(program));
     this.plans.set(key, plan);
     return plan;
   }
 
-  /** The Kernel IR for these input shapes: fused unless -O0 or `--disable-pass fuse`. */
+  /** The Kernel IR for these input shapes after the kernel passes (fused unless -O0 or `--disable-pass fuse`), cached per shape. */
   kernels(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): KernelProgram {
+    const key = JSON.stringify(Object.entries(inputs).sort());
+    const hit = this.programs.get(key);
+    if (hit) return hit;
     const graph = this.optimized(inputs);
-    const fuse = kernelPassOn(this.options.optimize, "fuse");
-    const tune = kernelPassOn(this.options.optimize, "tune");
-    return wrapInternal(() =>
-      lowerGraph(graph, { fuse, tune, target: this.options.target ?? "cpu" }),
-    );
+    const program = wrapInternal(() => this.pipeline(key).kernels(graph));
+    this.programs.set(key, program);
+    return program;
   }
 
   inspect(stage: Stage, inputs?: Record<string, InputSpec>): string {
@@ -217,13 +230,21 @@ export class CompiledModel {
         const prep = g.prep
           ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
           : "";
-        const fused = kernelPassOn(this.options.optimize, "fuse")
+        const key = JSON.stringify(Object.entries(inputs ?? this.options.inputs ?? {}).sort());
+        const fused = this.pipeline(key).enabled("fuse")
           ? `\n# kernels: the ops each one evaluates (the fuse pass)\n${printGroups(this.kernels(inputs))}`
           : "";
         return `${printGraph(g)}${prep}${fused}`;
       }
-      case "kernels":
-        return wrapInternal(() => printKernels(this.kernels(inputs)));
+      case "kernels": {
+        const kernels = wrapInternal(() => printKernels(this.kernels(inputs)));
+        const log = formatPassLog(this.passLog(inputs))
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => `#   ${l}`);
+        const passes = log.length > 0 ? ["# passes:", ...log] : ["# passes: none (-O0)"];
+        return [`# target: ${describeTarget(this.target)}`, ...passes, kernels].join("\n");
+      }
       case "wgsl":
         return this.plan(inputs)
           .kernels.map((k) => k.wgsl)

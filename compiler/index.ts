@@ -21,5 +21,19 @@ export {
 export type { Tensor } from "./core/tensor.js";
 export type { DType, TensorType } from "./core/types.js";
 export type { Graph, GraphNode, GraphParam } from "./graph/graph.js";
-export { type OptimizeOptions, optimize, passNames } from "./passes/index.js";
+export {
+  formatPassLog,
+  type OptimizeOptions,
+  optimize,
+  type PassLog,
+  passNames,
+} from "./pipeline/index.js";
 export { type Backend, backends, type RunOptions, type RunResult, type Weights } from "./run.js";
+export {
+  type AdapterFacts,
+  namedTarget,
+  type Target,
+  type TargetName,
+  targetFromAdapter,
+  targetNames,
+} from "./target/target.js";

@@ -13,9 +13,10 @@ import { memoryReport } from "../codegen/plan-memory.js";
 import { type CompiledModel, type CompileOptions, compile, type Source } from "../compile.js";
 import type { Tensor } from "../core/tensor.js";
 import type { InputSpec } from "../elaborate/entry.js";
-import type { OptimizeOptions } from "../passes/index.js";
 import { withDerived } from "../passes/prep.js";
+import type { OptimizeOptions } from "../pipeline/index.js";
 import { loadWeights, type Weights } from "../run.js";
+import { describeTarget } from "../target/target.js";
 
 export interface BenchOptions {
   source: Source;
@@ -73,6 +74,8 @@ export interface BenchResult extends BenchNumbers {
   entry: string;
   inputs: Record<string, number[]>;
   adapter: string;
+  /** The target the plan was compiled for: name, adapter class, adapter. */
+  target: string;
   optimize: string;
   baseline?: BenchNumbers & { optimize: string };
   /** baseline.warm_ms / warm_ms. */
@@ -228,6 +231,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     entry: main.model.entryName,
     inputs: Object.fromEntries([...inputs].map(([k, t]) => [k, t.shape])),
     adapter: main.gpu.gpu.adapterInfo,
+    target: describeTarget(main.model.target),
     optimize: describe(o.compile.optimize),
     ...finish(main, mainRuns, mainTimes),
   };
@@ -287,7 +291,7 @@ export function formatBench(r: BenchResult, top = 10): string {
     .map(([k, s]) => `${k}=${s.join("x")}`)
     .join(" ")} on ${r.adapter}`;
   const main = rows(r);
-  const lines = [head, ""];
+  const lines = [head, `compiled for --target ${r.target}`, ""];
   if (r.baseline) {
     const base = rows(r.baseline);
     const w = Math.max(...main.map(([k]) => k.length));

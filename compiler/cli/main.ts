@@ -3,20 +3,21 @@
 
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { closeGpu, installHint } from "../../runtime/webgpu/device.js";
+import { adapterFacts, closeGpu, installHint } from "../../runtime/webgpu/device.js";
 import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.js";
 import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
 import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
-import { type Target, targets } from "../kernels/tune.js";
-import { type OptimizeOptions, passNames } from "../passes/index.js";
 import { packageRoot } from "../paths.js";
+import { type OptimizeOptions, passNames } from "../pipeline/index.js";
 import { type Backend, backends, type RunResult, type Weights } from "../run.js";
+import type { Target } from "../target/target.js";
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
+import { type TargetChoice, targetChoices, targetFlag, targetFor } from "./target.js";
 
 export interface Io {
   out: (text: string) => void;
@@ -32,7 +33,9 @@ const usage = `usage:
                    [--compare O0] [--json]
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
-and --target ${targets.join("|")}: the adapter class the tune pass picks tiles for (default cpu: lavapipe).
+and --target ${targetChoices.join("|")}: the machine every stage compiles for (conv weight layout, tiles,
+scan cost model, limits). auto reads the WebGPU adapter (lavapipe where there is none): the default
+of run and bench; check and inspect default to lavapipe and open no device unless given --target auto.
 SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
 --backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
 SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
@@ -84,7 +87,12 @@ function resolveSource(
   );
 }
 
-function compileFrom(positional: string | undefined, v: Parsed, sources: SourceMap): CompiledModel {
+function compileFrom(
+  positional: string | undefined,
+  v: Parsed,
+  sources: SourceMap,
+  target: Target,
+): CompiledModel {
   if (!positional) throw new UsageError("missing SOURCE");
   const { source, entry } = resolveSource(positional, v.entry);
   return compile(source, {
@@ -92,16 +100,8 @@ function compileFrom(positional: string | undefined, v: Parsed, sources: SourceM
     args: Object.fromEntries(keyValues(v.arg, "arg")),
     sources,
     optimize: optimizeFrom(v),
-    target: targetFrom(v),
+    target,
   });
-}
-
-/** `--target cpu|gpu`: the adapter class the tune pass picks tiles for (default cpu, lavapipe). */
-function targetFrom(v: Parsed): Target {
-  const t = v.target ?? "cpu";
-  if (!(targets as readonly string[]).includes(t))
-    throw new UsageError(`--target takes ${targets.join(" or ")}, got \`${t}\``);
-  return t as Target;
 }
 
 /** `-O0` turns the optimizer off; `--disable-pass NAME` skips one pass. */
@@ -265,6 +265,7 @@ async function benchCommand(
   positional: string | undefined,
   v: Parsed,
   sources: SourceMap,
+  choice: TargetChoice,
   io: Io,
 ): Promise<void> {
   if (!positional) throw new UsageError("missing SOURCE");
@@ -281,6 +282,8 @@ async function benchCommand(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
     );
   const { source, entry } = resolveSource(positional, v.entry);
+  // bench opens the adapter in this process anyway: ask it there.
+  const target = await targetFor(choice, async () => adapterFacts(), io);
   const inputs = new Map<string, Tensor>();
   for (const [k, spec] of keyValues(v.input, "input"))
     inputs.set(k, makeInput(k, parseInputSpec(k, spec)));
@@ -291,7 +294,7 @@ async function benchCommand(
       args: Object.fromEntries(keyValues(v.arg, "arg")),
       sources,
       optimize: optimizeFrom(v),
-      target: targetFrom(v),
+      target,
     },
     inputs,
     seed: (name, shape, dtype) => {
@@ -359,19 +362,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument \`${rest[0]}\``);
     checkFlags(command, v);
+    const choice = targetFlag(command, v.target);
+    // In a child: Dawn's warnings and event loop stay out of this process.
+    const probed = async () => {
+      const r = await probeAdapterAsync(packageRoot);
+      return r.facts ?? r.detail;
+    };
     switch (command) {
       case "check":
-        check(compileFrom(source, v, sources), v, io);
+        // Nothing check prints depends on the target: no adapter is asked for it.
+        check(compileFrom(source, v, sources, await targetFor(choice, undefined, io)), v, io);
         return 0;
       case "inspect":
-        inspect(compileFrom(source, v, sources), v, io);
+        inspect(compileFrom(source, v, sources, await targetFor(choice, probed, io)), v, io);
         return 0;
       case "run":
         try {
           checkBackendFlag(v);
-          // Probe for an adapter while the model compiles.
           const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
-          await run(compileFrom(source, v, sources), v, probe, io);
+          // --backend cpu runs no plan: auto asks no adapter then.
+          const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
+          const target = await targetFor(choice, facts, io, { quiet: true });
+          await run(compileFrom(source, v, sources, target), v, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.
           await closeGpu();
@@ -379,7 +391,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 0;
       case "bench":
         try {
-          await benchCommand(source, v, sources, io);
+          await benchCommand(source, v, sources, choice, io);
         } finally {
           await closeGpu();
         }

@@ -25,6 +25,7 @@ import { numel } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
+import type { Target } from "../target/target.js";
 import {
   type ICond,
   type IExpr,
@@ -76,6 +77,8 @@ export interface ScanLowerOptions {
   loop: number;
   tiling: boolean;
   maxBindings: number;
+  /** The target: its limits bound a persistent kernel, its cost model sizes a step's workgroups. */
+  target: Target;
   /** Groups after the scan that only move its results: a fused step stores them directly. */
   placements?: ScanPlacements;
 }

@@ -14,8 +14,9 @@ import type { Graph } from "../../compiler/graph/graph.js";
 import { runGraph } from "../../compiler/graph/interpret.js";
 import { printGraph } from "../../compiler/graph/print-graph.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
-import type { Target } from "../../compiler/kernels/tune.js";
 import { withDerived } from "../../compiler/passes/prep.js";
+import { Pipeline, passNames } from "../../compiler/pipeline/index.js";
+import { namedTarget, type TargetName as Target } from "../../compiler/target/target.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { rng } from "../kernels/helpers.js";
@@ -73,7 +74,7 @@ export interface CrossCase {
   tolerance: Tolerance | Record<string, Tolerance>;
   /** Lower with the tune pass (tiles chosen by the cost model, 4×8 where it pays) instead of fixed 4×4 tiles. */
   tune?: boolean;
-  /** The adapter class the tune pass picks tiles for (default cpu). */
+  /** The target the tune pass picks tiles for (default lavapipe). */
   target?: Target;
 }
 
@@ -155,6 +156,12 @@ export function bindings(c: CrossCase, seed: number) {
   return { inputs, params: seededParams(c.graph.params) };
 }
 
+/** The graph lowered as it is, then the tune pass alone (for `target`), emitted. */
+function tunedPlan(graph: Graph, target: Target) {
+  const p = new Pipeline(namedTarget(target), { disable: passNames.filter((n) => n !== "tune") });
+  return p.plan(p.kernels(graph));
+}
+
 /** Runs a case on WebGPU through the code generator and the runtime; the device is shared. */
 export async function runOnGpu(
   c: CrossCase,
@@ -163,7 +170,7 @@ export async function runOnGpu(
 ): Promise<Map<string, Tensor>> {
   const executable =
     c.compiled?.plan ??
-    emitPlan(lowerGraph(c.graph, { tune: c.tune ?? false, target: c.target ?? "cpu" }));
+    (c.tune ? tunedPlan(c.graph, c.target ?? "lavapipe") : emitPlan(lowerGraph(c.graph)));
   const plan = await GpuPlan.create(executable);
   try {
     plan.uploadParams(c.compiled ? withDerived(c.compiled.graph, params) : params);
@@ -289,10 +296,10 @@ export async function checkProperty(p: CrossProperty<unknown>, runner: Runner = 
 }
 
 /** The same property with its cases lowered by the tune pass, for `target`'s adapter class. */
-export function tuned<T>(p: CrossProperty<T>, target: Target = "cpu"): CrossProperty<T> {
+export function tuned<T>(p: CrossProperty<T>, target: Target = "lavapipe"): CrossProperty<T> {
   return {
     ...p,
-    name: `${p.name} (tuned tiles${target === "cpu" ? "" : `, ${target}`})`,
+    name: `${p.name} (tuned tiles${target === "lavapipe" ? "" : `, ${target}`})`,
     build: (c) => ({ ...p.build(c), tune: true, target }),
   };
 }

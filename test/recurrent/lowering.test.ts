@@ -14,9 +14,10 @@ import { printCond } from "../../compiler/kernels/expr.js";
 import { interpretProgram } from "../../compiler/kernels/interpret.js";
 import { type KernelProgram, programFromJson, programToJson } from "../../compiler/kernels/ir.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
-import { type OptimizeOptions, passNames } from "../../compiler/passes/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
-import { COST, persistentChoice } from "../../compiler/passes/scan-schedule.js";
+import { persistentChoice } from "../../compiler/passes/scan-schedule.js";
+import { type OptimizeOptions, passNames } from "../../compiler/pipeline/index.js";
+import { namedTarget } from "../../compiler/target/target.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import {
   compileCase,
@@ -259,8 +260,9 @@ layer deep(hidden: int = 8)(input) {
     const c: RnnCase = { entry: "gru", args: { hidden: "16" }, shapes: { input: [512, 3, 4] } };
     const g = optimizedGraph(c);
     const body = scansOf(g)[0]!.attrs.body as Graph;
-    const choice = persistentChoice(body, 1, 3);
-    expect(16 * 512 * 4).toBeGreaterThan(COST.workgroupBytes);
+    const lavapipe = namedTarget("lavapipe");
+    const choice = persistentChoice(body, 1, 3, lavapipe);
+    expect(16 * 512 * 4).toBeGreaterThan(lavapipe.limits.maxComputeWorkgroupStorageSize);
     expect(choice.persistent).toBe(false);
     expect(choice.why).toMatch(/does not fit in workgroup memory/);
   });

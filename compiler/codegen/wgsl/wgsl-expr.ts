@@ -7,7 +7,6 @@
 import {
   type ICond,
   type IExpr,
-  linearTerms,
   rangeOf,
   reduceInit,
   type VExpr,
@@ -15,7 +14,6 @@ import {
 } from "../../kernels/expr.js";
 import { linearize } from "../../kernels/index-maps.js";
 import type { Kernel } from "../../kernels/ir.js";
-import { varsOf } from "../../kernels/schedule.js";
 import {
   type BinaryRow,
   binaryTable,
@@ -283,31 +281,4 @@ export class ExprWriter {
     }
     return acc;
   }
-}
-
-/**
- * Whether a flat index is `v + (terms whose coefficients are multiples of 4)`:
- * then at v ≡ 0 (mod 4) it starts an aligned run of four elements along v.
- */
-export function alignedAlong(flat: IExpr, v: string): boolean {
-  const { terms, c } = linearTerms(flat);
-  if (c % 4 !== 0) return false;
-  let unit = false;
-  for (const t of terms) {
-    if (t.atom.op === "var" && t.atom.name === v) {
-      if (t.coef !== 1) return false;
-      unit = true;
-    } else if (t.coef % 4 !== 0 || varsOf(t.atom).has(v)) {
-      return false;
-    }
-  }
-  return unit;
-}
-
-/** Whether a factor is an f32 load that can read four consecutive elements along `v` as one vec4. */
-export function vec4Along(w: ExprWriter, e: VExpr, v: string): boolean {
-  if (e.op !== "load" || e.dtype !== "f32") return false;
-  const b = w.kernel.bindings[e.binding]!;
-  if (b.shape.reduce((a, d) => a * d, 1) % 4 !== 0) return false;
-  return alignedAlong(w.flat(e.binding, e.index), v);
 }
