@@ -151,14 +151,16 @@ export class CompiledModel {
    * Elaborates the entry once, so that a source error (a name, an argument, a
    * hyperparameter) is thrown by compile(), not by the first summary() or run().
    * Without `inputs` the shapes are the entry's own with unbound dims set to 1,
-   * which the caller did not choose: a shape error there (NN4xxx, NN5xxx) waits
-   * for the shapes the model is used at.
+   * which the caller did not choose: a shape error there (NN4xxx, NN5xxx, or
+   * NN6009, an input whose shape cannot be defaulted) waits for the shapes the
+   * model is used at.
    */
   private checkSource(): void {
     try {
       this.elaborate();
     } catch (e) {
-      const shapeOnly = e instanceof NncError && e.diagnostics.every((d) => /^NN[45]/.test(d.code));
+      const shapeOnly =
+        e instanceof NncError && e.diagnostics.every((d) => /^NN[45]\d{3}$|^NN6009$/.test(d.code));
       if (this.options.inputs === undefined && shapeOnly) return;
       throw e;
     }
