@@ -29,7 +29,7 @@ const layers = [
   { name: "runtime", paths: ["^runtime/"], what: "WebGPU execution, weight files" },
   {
     name: "api",
-    paths: ["^compiler/(compile|run|index)\\.ts$", "^compiler/cli/", "^bin/"],
+    paths: ["^compiler/(compile|run|index|session)\\.ts$", "^compiler/cli/", "^bin/"],
     what: "compile(), run, the CLI",
   },
 ];

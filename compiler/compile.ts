@@ -1,5 +1,5 @@
-// The public API: compile(source, options) → CompiledModel with run(),
-// inspect(stage) and summary(). The CLI is a thin layer over this.
+// The public API: compile(source, options) → CompiledModel with session(),
+// run(), inspect(stage) and summary(). The CLI is a thin layer over this.
 
 import { resolve } from "node:path";
 import { printAst } from "../grammar/print-ast.js";
@@ -23,7 +23,8 @@ import { getOp } from "./ops/index.js";
 import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
 import { formatPassLog, type OptimizeOptions, type PassLog, Pipeline } from "./pipeline/index.js";
-import { type Backend, loadWeights, type RunOptions, type RunResult, runOnBackend } from "./run.js";
+import type { Backend } from "./run.js";
+import { type RunOptions, Session, type SessionOptions } from "./session.js";
 import {
   defaultTarget,
   describeTarget,
@@ -31,6 +32,15 @@ import {
   type Target,
   type TargetName,
 } from "./target/target.js";
+
+/** What CompiledModel.run() returns. */
+export interface RunResult {
+  outputs: Map<string, Tensor>;
+  /** The backend it ran on (after `"auto"` chose). */
+  backend: Backend;
+  /** What the caller should know: a fallback to the CPU, seeded weights by default. */
+  notes: readonly string[];
+}
 
 /** .nn text, a file path, or a stdlib module (`{stdlib: "rnn"}`). */
 export type Source = string | { file: string } | { stdlib: string };
@@ -136,6 +146,7 @@ export class CompiledModel {
     this.entryName = pickEntry(this.module, options.entry).name.name;
     const t = options.target ?? defaultTarget;
     this.target = typeof t === "string" ? namedTarget(t) : t;
+    this.checkSource();
   }
 
   private pipeline(key: string): Pipeline {
@@ -150,6 +161,25 @@ export class CompiledModel {
   /** Every pass that ran for these input shapes so far (graph, kernel, plan), with what it changed. */
   passLog(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): readonly PassLog[] {
     return this.pipeline(JSON.stringify(Object.entries(inputs).sort())).log;
+  }
+
+  /**
+   * Elaborates the entry once, so that a source error (a name, an argument, a
+   * hyperparameter) is thrown by compile(), not by the first summary() or run().
+   * Without `inputs` the shapes are the entry's own with unbound dims set to 1,
+   * which the caller did not choose: a shape error there (NN4xxx, NN5xxx, or
+   * NN6009, an input whose shape cannot be defaulted) waits for the shapes the
+   * model is used at.
+   */
+  private checkSource(): void {
+    try {
+      this.elaborate();
+    } catch (e) {
+      const shapeOnly =
+        e instanceof NncError && e.diagnostics.every((d) => /^NN[45]\d{3}$|^NN6009$/.test(d.code));
+      if (this.options.inputs === undefined && shapeOnly) return;
+      throw e;
+    }
   }
 
   /** Elaborates the entry for these input shapes (cached per shape). */
@@ -187,14 +217,29 @@ export class CompiledModel {
     return graph;
   }
 
-  /** Runs the entry on these inputs (compiled for their shapes). The API's default backend is the CPU. */
+  /**
+   * Binds weights and a backend for these input shapes (the compile options'
+   * `inputs` by default): weights are read and uploaded once, and the plan,
+   * pipelines and buffers are kept until `dispose()`, so each `run()` costs
+   * what `nnc bench`'s warm run does.
+   */
+  session(options: SessionOptions = {}): Promise<Session> {
+    const { inputs, ...rest } = options;
+    return Session.open(this, inputs ?? this.options.inputs ?? {}, rest);
+  }
+
+  /**
+   * One run on a session opened for these inputs' shapes and disposed after:
+   * it reads the weights, and on WebGPU allocates, uploads and compiles the
+   * pipelines, every call. Use session() to run more than once.
+   */
   async run(inputs: Map<string, Tensor>, options: RunOptions = {}): Promise<RunResult> {
-    const shapes = shapesOf(inputs);
-    const graph = this.optimized(shapes);
-    const backend: Backend = options.backend ?? "cpu";
-    const params = withDerived(graph, loadWeights(graph, options.weights ?? "seeded"));
-    const outputs = await runOnBackend(graph, inputs, params, backend, () => this.plan(shapes));
-    return { outputs, backend };
+    const s = await this.session({ ...options, inputs: shapesOf(inputs) });
+    try {
+      return { outputs: await s.run(inputs), backend: s.backend, notes: s.notes };
+    } finally {
+      s.dispose();
+    }
   }
 
   /** The executable plan (WGSL kernels, buffers, dispatches) for these input shapes, cached per shape. */

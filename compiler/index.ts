@@ -1,10 +1,20 @@
 // The public API of nnc.
 
-export { closeGpu } from "../runtime/webgpu/device.js";
+import { closeGpu as closeDevices } from "../runtime/webgpu/device.js";
+
+/**
+ * Destroys every WebGPU device, so that nothing of Dawn's keeps the process
+ * alive; sessions opened before cannot run afterwards. (A wrapper, so that the
+ * public types name no WebGPU type: a consumer needs no @webgpu/types.)
+ */
+export function closeGpu(): Promise<void> {
+  return closeDevices();
+}
 export {
   CompiledModel,
   type CompileOptions,
   compile,
+  type RunResult,
   type Source,
   type Stage,
   type Summary,
@@ -28,7 +38,14 @@ export {
   type PassLog,
   passNames,
 } from "./pipeline/index.js";
-export { type Backend, backends, type RunOptions, type RunResult, type Weights } from "./run.js";
+export { type Backend, backends, type Weights } from "./run.js";
+export {
+  type AdapterProbe,
+  type RunOptions,
+  Session,
+  type SessionOptions,
+  type SessionStats,
+} from "./session.js";
 export {
   type AdapterFacts,
   namedTarget,

@@ -5,14 +5,21 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { adapterFacts, closeGpu, installHint } from "../../runtime/webgpu/device.js";
 import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.js";
-import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
+import {
+  type CompiledModel,
+  compile,
+  type Source,
+  type Stage,
+  shapesOf,
+  stages,
+} from "../compile.js";
 import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
 import { packageRoot } from "../paths.js";
 import { type OptimizeOptions, passNames } from "../pipeline/index.js";
-import { type Backend, backends, type RunResult, type Weights } from "../run.js";
+import { type Backend, backends } from "../run.js";
 import type { Target } from "../target/target.js";
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
@@ -87,11 +94,13 @@ function resolveSource(
   );
 }
 
+/** Compiles SOURCE; `inputs`, where the command knows them, are the shapes compile() checks the entry at. */
 function compileFrom(
   positional: string | undefined,
   v: Parsed,
   sources: SourceMap,
   target: Target,
+  inputs?: Record<string, InputSpec>,
 ): CompiledModel {
   if (!positional) throw new UsageError("missing SOURCE");
   const { source, entry } = resolveSource(positional, v.entry);
@@ -101,6 +110,7 @@ function compileFrom(
     sources,
     optimize: optimizeFrom(v),
     target,
+    ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}),
   });
 }
 
@@ -149,50 +159,20 @@ function inspect(model: CompiledModel, v: Parsed, io: Io): void {
 async function pickBackend(
   v: Parsed,
   probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<{ backend: Backend; explicit: boolean }> {
-  const backend = (v.backend ?? "webgpu") as Backend;
-  const explicit = v.backend !== undefined;
-  if (backend !== "webgpu" || !probe) return { backend, explicit };
+): Promise<Backend | "auto"> {
+  if (v.backend === undefined) return "auto";
+  const backend = v.backend as Backend;
+  if (backend !== "webgpu" || !probe) return backend;
   // The probe runs in a child so that, without an adapter, Dawn's own warnings
-  // stay there and the user sees the one line below.
+  // stay there and the user sees one diagnostic.
   const gpu = await probe;
-  if (gpu.ok) return { backend, explicit };
-  if (explicit)
-    throw new NncError({
-      code: "NN7002",
-      severity: "error",
-      message: `--backend webgpu: no WebGPU adapter (${gpu.detail})`,
-      hint: `${installHint}, or run with --backend cpu`,
-    });
-  io.err(
-    `nnc: no WebGPU adapter (${gpu.detail}); running on the CPU backend. ${capitalize(installHint)}`,
-  );
-  return { backend: "cpu", explicit };
-}
-
-const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-
-/** Runs on the chosen backend; by default a model WebGPU cannot take (NN7002) runs on the CPU. */
-async function runOn(
-  model: CompiledModel,
-  inputs: Map<string, Tensor>,
-  weights: Weights,
-  chosen: { backend: Backend; explicit: boolean },
-  io: Io,
-): Promise<RunResult> {
-  try {
-    return await model.run(inputs, { weights, backend: chosen.backend });
-  } catch (e) {
-    // NN7002 first: WebGPU cannot take this model (the plan needs more than the
-    // adapter has, or the code generator cannot compile it); nothing ran yet.
-    const unavailable = e instanceof NncError && e.diagnostics[0]?.code === "NN7002";
-    if (chosen.explicit || chosen.backend !== "webgpu" || !unavailable) throw e;
-    const reasons = e.diagnostics.length > 1 ? e.diagnostics.slice(1) : e.diagnostics;
-    const why = reasons.map((d) => `${d.code}: ${d.message}`).join("; ");
-    io.err(`nnc: the WebGPU backend cannot run this model (${why}); running on the CPU backend`);
-    return model.run(inputs, { weights, backend: "cpu" });
-  }
+  if (gpu.ok) return backend;
+  throw new NncError({
+    code: "NN7002",
+    severity: "error",
+    message: `--backend webgpu: no WebGPU adapter (${gpu.detail})`,
+    hint: `${installHint}, or run with --backend cpu`,
+  });
 }
 
 function checkBackendFlag(v: Parsed): void {
@@ -201,8 +181,10 @@ function checkBackendFlag(v: Parsed): void {
 }
 
 async function run(
-  model: CompiledModel,
+  positional: string | undefined,
   v: Parsed,
+  sources: SourceMap,
+  target: Target,
   probe: Promise<ProbeResult> | undefined,
   io: Io,
 ): Promise<void> {
@@ -212,14 +194,13 @@ async function run(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
     );
   }
-  const chosen = await pickBackend(v, probe, io);
   const specs = keyValues(v.input, "input").map(([k, s]) => [k, parseInputSpec(k, s)] as const);
   const inputs = new Map<string, Tensor>();
   for (const [k, spec] of specs) inputs.set(k, makeInput(k, spec));
   // Inputs left out are seeded at the shape the entry declares.
-  const shapes = Object.fromEntries(
-    [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
-  );
+  const shapes = shapesOf(inputs);
+  const model = compileFrom(positional, v, sources, target, shapes);
+  const backend = await pickBackend(v, probe);
   const graph = model.elaborate(shapes).graph;
   for (const gi of graph.inputs) {
     if (inputs.has(gi.name)) continue;
@@ -235,7 +216,12 @@ async function run(
     inputs.set(gi.name, makeInput(gi.name, spec));
   }
   const weights = weightsText === "seeded" ? "seeded" : { file: weightsText };
-  const result = await runOn(model, inputs, weights, chosen, io);
+  const result = await model.run(inputs, {
+    weights,
+    backend,
+    ...(probe ? { probe: () => probe } : {}),
+    onNote: (text) => io.err(`nnc: ${text}`),
+  });
   if (v.json) {
     const outputs = Object.fromEntries([...result.outputs].map(([k, t]) => [k, tensorJson(t)]));
     const ins = Object.fromEntries(
@@ -371,10 +357,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case "check":
         // Nothing check prints depends on the target: no adapter is asked for it.
-        check(compileFrom(source, v, sources, await targetFor(choice, undefined, io)), v, io);
+        check(
+          compileFrom(source, v, sources, await targetFor(choice, undefined, io), shapesFrom(v)),
+          v,
+          io,
+        );
         return 0;
       case "inspect":
-        inspect(compileFrom(source, v, sources, await targetFor(choice, probed, io)), v, io);
+        inspect(
+          compileFrom(source, v, sources, await targetFor(choice, probed, io), shapesFrom(v)),
+          v,
+          io,
+        );
         return 0;
       case "run":
         try {
@@ -383,7 +377,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           // --backend cpu runs no plan: auto asks no adapter then.
           const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
           const target = await targetFor(choice, facts, io, { quiet: true });
-          await run(compileFrom(source, v, sources, target), v, probe, io);
+          await run(source, v, sources, target, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.
           await closeGpu();

@@ -74,6 +74,7 @@ export const codes = {
   NN7001: "index out of range at run time",
   NN7002: "backend unavailable",
   NN7003: "device error",
+  NN7004: "session disposed",
   // NN8xxx: compile options
   NN8001: "unknown target",
   // NN9xxx: internal

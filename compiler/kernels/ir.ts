@@ -131,8 +131,12 @@ export interface KernelProgram {
 
 // ---------------------------------------------------------------- schema
 
-/** JSON has no ±Infinity or NaN: they travel as strings (see programToJson). */
-const num = z.union([
+/**
+ * JSON has no ±Infinity or NaN: they travel as strings (see programToJson).
+ * Typed by hand: the inferred type has a `[-Infinity]` key, which the emitted
+ * .d.ts cannot hold (TS1170 in a consumer's type check).
+ */
+const num: z.ZodType<number, number | "Infinity" | "-Infinity" | "NaN"> = z.union([
   z.number(),
   z.enum(["Infinity", "-Infinity", "NaN"]).transform((s) => Number(s)),
 ]);
