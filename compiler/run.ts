@@ -87,7 +87,10 @@ export async function runOnBackend(
       } catch (e) {
         if (e instanceof OpError)
           throw new NncError(
-            diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {}),
+            diagnostic(e.code, e.message, e.span, {
+              ...(e.hint ? { hint: e.hint } : {}),
+              ...(e.trace?.length ? { trace: e.trace } : {}),
+            }),
           );
         throw e;
       }
