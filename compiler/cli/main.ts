@@ -1,11 +1,12 @@
 // The `nnc` command line: check, run, inspect, bench, export-weights. A thin
 // layer over compile(): exit 0 on success, 1 with diagnostics, 2 on usage errors.
 
-import { closeGpu } from "../../runtime/webgpu/device.js";
+import { closeGpu, installHint } from "../../runtime/webgpu/device.js";
 import { probeAdapterAsync } from "../../runtime/webgpu/probe.js";
 import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
 import {
   type Diagnostic,
+  diagnostic,
   didYouMean,
   formatDiagnostics,
   NncError,
@@ -134,6 +135,20 @@ async function benchCommand(
   if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors"))
     throw new UsageError(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
+    );
+  // Without an adapter, Dawn's own log (and a native stack frame) would reach the
+  // terminal from this process; the probe meets it in a child, and one line says why.
+  const gpu = await probeAdapterAsync(packageRoot);
+  if (!gpu.ok)
+    throw new NncError(
+      diagnostic(
+        "NN7002",
+        `nnc bench needs a WebGPU adapter: none found (${gpu.detail})`,
+        undefined,
+        {
+          hint: installHint,
+        },
+      ),
     );
   const { source, entry } = resolveSource(positional, v.entry);
   const inputs = new Map<string, Tensor>();

@@ -8,6 +8,7 @@ import { dirname, relative, resolve, sep } from "node:path";
 import type { CallableDecl, Import, LetStmt, Module, Span } from "../../grammar/ast.js";
 import { parse } from "../../grammar/parser.js";
 import {
+  codes,
   type Diagnostic,
   diagnostic,
   didYouMean,
@@ -111,6 +112,17 @@ function capErrors(ds: Diagnostic[], display: string): Diagnostic[] {
   ];
 }
 
+/** An import's errors with the file's text taken out: the code's own words, the position, nothing quoted. */
+function unechoed(ds: Diagnostic[], display: string): Diagnostic[] {
+  return ds.map((d, i) => ({
+    code: d.code,
+    severity: d.severity,
+    message: `${codes[d.code]} (the text of ${display} is not shown: it does not lex as .nn)`,
+    ...(d.span ? { span: d.span } : {}),
+    ...(i === 0 ? { hint: "is this import a .nn file?" } : {}),
+  }));
+}
+
 const within = (root: string, path: string) => path === root || path.startsWith(root + sep);
 
 /** Loads and caches modules; one per compile. */
@@ -160,7 +172,7 @@ export class Loader {
       throw new NncError(
         diagnostic(
           "NN2011",
-          `cannot import \`${displayPath(abs)}\`: it is outside the entry file's folder and the stdlib`,
+          `cannot import \`${displayPath(abs)}\`: ${real === abs ? "it is" : `it leads to \`${real}\`,`} outside the entry file's folder and the stdlib`,
           site,
           { hint: `allow its folder with --allow-import ${dirname(real)}` },
         ),
@@ -261,7 +273,8 @@ export class Loader {
     // secret): its errors keep their positions but never show its lines.
     const echo = isStdlib || !site || !diagnostics.some((d) => lexCodes.has(d.code));
     if (echo) this.opts.sources.add(display, text);
-    if (diagnostics.length > 0) throw new NncError(capErrors(diagnostics, display));
+    if (diagnostics.length > 0)
+      throw new NncError(capErrors(echo ? diagnostics : unechoed(diagnostics, display), display));
     this.loading.push(key);
     try {
       return this.declare(module, name, isStdlib, key);
