@@ -151,7 +151,7 @@ export function bindWeights(
   if (total > 0) {
     if (total <= SHOWN_PER_KIND) throw new NncError(kinds.flat());
     const counts = [
-      [missing.length, "missing"],
+      [missing.length, "weights missing"],
       [unexpected.length, "unexpected"],
       [misShaped.length, "of the wrong shape"],
       [wrongDtype.length, "of the wrong dtype"],
@@ -162,7 +162,7 @@ export function bindWeights(
     const head = kinds.find((k) => k.length > 0)![0]!;
     const summary = diagnostic(
       head.code,
-      `${source} does not fit this model: ${total} weights: ${counts} (the first ${SHOWN_PER_KIND} of each follow)`,
+      `${source} does not fit this model: ${counts} (the first ${SHOWN_PER_KIND} of each follow)`,
       undefined,
       {
         hint:

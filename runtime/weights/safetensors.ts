@@ -248,7 +248,10 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, 
 }
 
 export function readSafetensors(path: string): Map<string, Tensor> {
-  return decodeSafetensors(readRegularFile(path, { what: "--weights file", maxBytes: MAX_WEIGHT_BYTES }), path);
+  return decodeSafetensors(
+    readRegularFile(path, { what: "--weights file", maxBytes: MAX_WEIGHT_BYTES }),
+    path,
+  );
 }
 
 const dtypeToSafetensors: Record<DType, SafetensorsDType> = {
