@@ -162,6 +162,7 @@ async function benchCommand(
       sources,
       optimize: optimizeFrom(v),
       target: targetFrom(v),
+      ...(v["allow-import"] ? { importRoots: v["allow-import"] } : {}),
     },
     inputs,
     seed: (name, shape, dtype) => {
