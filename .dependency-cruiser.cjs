@@ -150,11 +150,16 @@ module.exports = {
       comment:
         "Node built-ins (node:fs, …) belong to the runtime and the API/CLI, so the compiler " +
         "below them stays portable. Exceptions: compiler/paths.ts finds the package root, " +
-        "and the elaborator's module loader (compiler/elaborate/scope.ts) reads stdlib and " +
-        "imported .nn files.",
+        "the elaborator's module loader (compiler/elaborate/scope.ts) reads stdlib and " +
+        "imported .nn files, and compiler/core/files.ts is the one checked file reader " +
+        "(regular file, size cap) every path-taking reader goes through.",
       from: {
         path: layers.slice(0, runtimeIndex).flatMap((l) => l.paths),
-        pathNot: ["^compiler/paths\\.ts$", "^compiler/elaborate/scope\\.ts$"],
+        pathNot: [
+          "^compiler/paths\\.ts$",
+          "^compiler/elaborate/scope\\.ts$",
+          "^compiler/core/files\\.ts$",
+        ],
       },
       to: { dependencyTypes: ["core"] },
     },

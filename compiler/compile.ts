@@ -4,9 +4,10 @@
 import { resolve } from "node:path";
 import { printAst } from "../grammar/print-ast.js";
 import type { ExecutablePlan } from "./codegen/plan.js";
-import { diagnostic, NncError, SourceMap } from "./core/diagnostics.js";
+import { diagnostic, didYouMean, NncError, SourceMap } from "./core/diagnostics.js";
 import type { Tensor } from "./core/tensor.js";
 import { formatType, type TensorType } from "./core/types.js";
+import type { LayerRecord } from "./elaborate/context.js";
 import {
   type ArgInput,
   type Elaborated,
@@ -64,6 +65,10 @@ export interface CompileOptions {
    * built from an adapter (targetFromAdapter); default lavapipe.
    */
   target?: Target | TargetName;
+  /** Folders imports may read besides the entry file's tree and the stdlib (`--allow-import`). */
+  importRoots?: string[];
+  /** Labelled layers whose values become extra outputs, named by their label (`--output`). */
+  taps?: string[];
 }
 
 export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
@@ -132,6 +137,7 @@ export class CompiledModel {
     this.loader = new Loader({
       stdlibDir: options.stdlibDir ?? defaultStdlibDir,
       sources: this.sources,
+      ...(options.importRoots ? { importRoots: options.importRoots } : {}),
     });
     this.module = wrapInternal(() => {
       if (typeof source === "string")
@@ -198,6 +204,7 @@ export class CompiledModel {
         this.loader.stdlibFiles,
       ),
     );
+    if (this.options.taps?.length) addTaps(result, this.options.taps);
     this.cache.set(key, result);
     return result;
   }
@@ -300,8 +307,7 @@ export class CompiledModel {
   summary(inputs?: Record<string, InputSpec>, depth = 1): Summary {
     const e = this.elaborate(inputs);
     const g = e.graph;
-    // Layers written in .nn at this depth; a layer entry with none (nn:conv) shows its primitive nodes.
-    const layers = e.layers.filter((l) => l.depth === depth && l.output !== null && !l.primitive);
+    const layers = shownLayers(e.layers, depth);
     const primitives = g.nodes
       .filter((n) => !["input", "param", "const"].includes(n.op))
       .map((n) => ({ path: n.scope ?? "", layer: n.op, output: n.type, params: 0 }));
@@ -346,6 +352,61 @@ export class CompiledModel {
           : [],
     };
   }
+}
+
+/**
+ * Makes each labelled layer's value an output named by its label, so both
+ * backends return it. The outermost layer with that path is the one meant:
+ * `layer1.0` is the block, not the last conv inside it that shares its path.
+ */
+function addTaps(e: Elaborated, labels: readonly string[]): void {
+  const g = e.graph;
+  for (const label of labels) {
+    const matches = e.layers.filter((l) => l.path === label && l.node !== null);
+    const layer = matches.reduce<LayerRecord | undefined>(
+      (best, l) => (best === undefined || l.depth < best.depth ? l : best),
+      undefined,
+    );
+    if (!layer) {
+      const paths = [...new Set(e.layers.filter((l) => !l.primitive).map((l) => l.path))];
+      throw new NncError(
+        diagnostic(
+          "NN2012",
+          `--output ${label}: no layer labelled \`${label}\`${didYouMean(label, paths)}`,
+          undefined,
+          {
+            hint: "`nnc check --depth N` lists the layers by path",
+          },
+        ),
+      );
+    }
+    if (g.outputs.some((o) => o.name === label))
+      throw new NncError(
+        diagnostic(
+          "NN2012",
+          `--output ${label}: the entry already has an output named \`${label}\``,
+        ),
+      );
+    g.outputs.push({ name: label, node: layer.node! });
+  }
+}
+
+/**
+ * The layers written in .nn that `check --depth N` lists: every one down to depth N
+ * whose own sublayers are not listed (deeper than N, or none), so the rows cover the
+ * model once and their params add up to the total. Records come in post-order
+ * (a layer after its sublayers), so a layer's sublayers are the deeper records just
+ * before it. A layer entry with none (nn:conv) shows its primitive nodes instead.
+ */
+function shownLayers(all: readonly LayerRecord[], depth: number): LayerRecord[] {
+  const isLayer = (l: LayerRecord) => l.output !== null && !l.primitive;
+  return all.filter((l, i) => {
+    if (!isLayer(l) || l.depth > depth || (l.depth === 0 && depth > 0)) return false;
+    if (l.depth === depth) return true;
+    for (let j = i - 1; j >= 0 && all[j]!.depth > l.depth; j--)
+      if (all[j]!.depth === l.depth + 1 && isLayer(all[j]!)) return false;
+    return true;
+  });
 }
 
 /** The input shapes a set of tensors implies. */

@@ -64,7 +64,12 @@ export function runOnCpu(
     return runGraph(graph, inputs, params);
   } catch (e) {
     if (e instanceof OpError)
-      throw new NncError(diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {}));
+      throw new NncError(
+        diagnostic(e.code, e.message, e.span, {
+          ...(e.hint ? { hint: e.hint } : {}),
+          ...(e.trace?.length ? { trace: e.trace } : {}),
+        }),
+      );
     throw e;
   }
 }

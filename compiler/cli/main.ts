@@ -1,97 +1,50 @@
-// The `nnc` command line: check, run, inspect, bench. A thin layer over compile():
-// exit 0 on success, 1 with diagnostics, 2 on usage errors.
+// The `nnc` command line: check, run, inspect, bench, export-weights. A thin
+// layer over compile(): exit 0 on success, 1 with diagnostics, 2 on usage errors.
 
-import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { adapterFacts, closeGpu, installHint } from "../../runtime/webgpu/device.js";
-import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.js";
+import { probeAdapterAsync } from "../../runtime/webgpu/probe.js";
+import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
 import {
-  type CompiledModel,
-  compile,
-  type Source,
-  type Stage,
-  shapesOf,
-  stages,
-} from "../compile.js";
-import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../core/diagnostics.js";
+  type Diagnostic,
+  diagnostic,
+  didYouMean,
+  formatDiagnostics,
+  NncError,
+  SourceMap,
+} from "../core/diagnostics.js";
+import { pathKind } from "../core/files.js";
 import type { Tensor } from "../core/tensor.js";
-import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
 import { packageRoot } from "../paths.js";
-import { type OptimizeOptions, passNames } from "../pipeline/index.js";
-import { type Backend, backends } from "../run.js";
+import type { OptimizeOptions } from "../pipeline/index.js";
+import { passNames } from "../pipeline/index.js";
+import { backends } from "../run.js";
 import type { Target } from "../target/target.js";
+import { checkFlags, flagsFor, keyValues, type Parsed, parseArgv, usage } from "./args.js";
 import { bench, formatBench } from "./bench.js";
-import { formatOutput, formatSummary, tensorJson } from "./format.js";
+import { formatSummary } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
-import { type TargetChoice, targetChoices, targetFlag, targetFor } from "./target.js";
+import { type Io, runCommand } from "./run-command.js";
+import { type TargetChoice, targetFlag, targetFor } from "./target.js";
+import { exportWeights, formatParams, paramList } from "./weights-command.js";
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const usage = `usage:
-  nnc check SOURCE [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]... [--depth N] [--json]
-  nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
-                 [--backend ${backends.join("|")}] [--json]
-  nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
-  nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
-                   [--compare O0] [--json]
-
-Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
-and --target ${targetChoices.join("|")}: the machine every stage compiles for (conv weight layout, tiles,
-scan cost model, limits). auto reads the WebGPU adapter (lavapipe where there is none): the default
-of run and bench; check and inspect default to lavapipe and open no device unless given --target auto.
-SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
---backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
-SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
-
-const options = {
-  entry: { type: "string" },
-  arg: { type: "string", multiple: true },
-  shape: { type: "string", multiple: true },
-  input: { type: "string", multiple: true },
-  weights: { type: "string" },
-  backend: { type: "string" },
-  stage: { type: "string" },
-  depth: { type: "string" },
-  json: { type: "boolean" },
-  opt: { type: "string", short: "O" },
-  "disable-pass": { type: "string", multiple: true },
-  target: { type: "string" },
-  runs: { type: "string" },
-  compare: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
-} as const;
-
-type Parsed = ReturnType<
-  typeof parseArgs<{ options: typeof options; allowPositionals: true }>
->["values"];
-
-function keyValues(list: string[] | undefined, flag: string): [string, string][] {
-  return (list ?? []).map((kv) => {
-    const i = kv.indexOf("=");
-    if (i <= 0) throw new UsageError(`--${flag} ${kv}: expected NAME=VALUE`);
-    return [kv.slice(0, i), kv.slice(i + 1)];
-  });
-}
+export type { Io };
 
 function resolveSource(
   text: string,
   entryFlag: string | undefined,
 ): { source: Source; entry: string | undefined; file?: string } {
-  if (existsSync(text)) return { source: { file: text }, entry: entryFlag };
+  // A path that exists is a file, whatever it is: the loader says why a
+  // directory or a device cannot be a SOURCE.
+  if (pathKind(text) !== "missing") return { source: { file: text }, entry: entryFlag };
   const m = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
-  if (m) {
-    if (entryFlag !== undefined && entryFlag !== m[2])
-      throw new UsageError(`${text} already names the entry \`${m[2]}\`; drop --entry`);
-    return { source: { stdlib: m[1]! }, entry: m[2] };
-  }
-  throw new UsageError(
-    `no such file \`${text}\` (a stdlib entry is written MODULE:ENTRY, e.g. rnn:lstm)`,
-  );
+  if (!m)
+    throw new UsageError(
+      `no such file \`${text}\` (a stdlib entry is written MODULE:ENTRY, e.g. rnn:lstm)`,
+    );
+  if (entryFlag !== undefined && entryFlag !== m[2])
+    throw new UsageError(`${text} already names the entry \`${m[2]}\`; drop --entry`);
+  return { source: { stdlib: m[1]! }, entry: m[2] };
 }
 
 /** Compiles SOURCE; `inputs`, where the command knows them, are the shapes compile() checks the entry at. */
@@ -111,6 +64,8 @@ function compileFrom(
     optimize: optimizeFrom(v),
     target,
     ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}),
+    ...(v["allow-import"] ? { importRoots: v["allow-import"] } : {}),
+    ...(v.output ? { taps: v.output } : {}),
   });
 }
 
@@ -139,6 +94,12 @@ function check(model: CompiledModel, v: Parsed, io: Io): void {
   const depth = v.depth === undefined ? 1 : Number(v.depth);
   if (!Number.isInteger(depth) || depth < 0)
     throw new UsageError(`--depth must be a non-negative integer, got \`${v.depth}\``);
+  if (v.params) {
+    if (v.depth !== undefined) throw new UsageError("--params lists every weight; drop --depth");
+    const list = paramList(model, shapesFrom(v));
+    io.out(v.json ? JSON.stringify(list) : formatParams(list));
+    return;
+  }
   const s = model.summary(shapesFrom(v), depth);
   io.out(v.json ? JSON.stringify(s) : formatSummary(s));
 }
@@ -152,98 +113,9 @@ function inspect(model: CompiledModel, v: Parsed, io: Io): void {
   io.out(model.inspect(v.stage as Stage, shapesFrom(v)));
 }
 
-/**
- * The backend to run on. An explicit `--backend webgpu` without an adapter is
- * an error (NN7002); the default falls back to the CPU with one line saying why.
- */
-async function pickBackend(
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-): Promise<Backend | "auto"> {
-  if (v.backend === undefined) return "auto";
-  const backend = v.backend as Backend;
-  if (backend !== "webgpu" || !probe) return backend;
-  // The probe runs in a child so that, without an adapter, Dawn's own warnings
-  // stay there and the user sees one diagnostic.
-  const gpu = await probe;
-  if (gpu.ok) return backend;
-  throw new NncError({
-    code: "NN7002",
-    severity: "error",
-    message: `--backend webgpu: no WebGPU adapter (${gpu.detail})`,
-    hint: `${installHint}, or run with --backend cpu`,
-  });
-}
-
 function checkBackendFlag(v: Parsed): void {
   if (v.backend !== undefined && !(backends as readonly string[]).includes(v.backend))
     throw new UsageError(`--backend must be one of ${backends.join(", ")}, got \`${v.backend}\``);
-}
-
-async function run(
-  positional: string | undefined,
-  v: Parsed,
-  sources: SourceMap,
-  target: Target,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<void> {
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
-  }
-  const specs = keyValues(v.input, "input").map(([k, s]) => [k, parseInputSpec(k, s)] as const);
-  const inputs = new Map<string, Tensor>();
-  for (const [k, spec] of specs) inputs.set(k, makeInput(k, spec));
-  // Inputs left out are seeded at the shape the entry declares.
-  const shapes = shapesOf(inputs);
-  const model = compileFrom(positional, v, sources, target, shapes);
-  const backend = await pickBackend(v, probe);
-  const graph = model.elaborate(shapes).graph;
-  for (const gi of graph.inputs) {
-    if (inputs.has(gi.name)) continue;
-    if (gi.type.dtype !== "f32") {
-      throw new NncError({
-        code: "NN6009",
-        severity: "error",
-        message: `input \`${gi.name}\` is ${formatType(gi.type)}: give it with --input ${gi.name}=seeded:${gi.type.shape.join("x")}:tokens=VOCAB`,
-      });
-    }
-    const spec = parseInputSpec(gi.name, `seeded:${gi.type.shape.join("x") || "1"}`);
-    io.err(`note: input \`${gi.name}\` not given; using seeded:${gi.type.shape.join("x")}`);
-    inputs.set(gi.name, makeInput(gi.name, spec));
-  }
-  const weights = weightsText === "seeded" ? "seeded" : { file: weightsText };
-  const result = await model.run(inputs, {
-    weights,
-    backend,
-    ...(probe ? { probe: () => probe } : {}),
-    onNote: (text) => io.err(`nnc: ${text}`),
-  });
-  if (v.json) {
-    const outputs = Object.fromEntries([...result.outputs].map(([k, t]) => [k, tensorJson(t)]));
-    const ins = Object.fromEntries(
-      [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
-    );
-    io.out(
-      JSON.stringify({
-        outputs,
-        backend: result.backend,
-        entry: model.entryName,
-        weights: weightsText,
-        inputs: ins,
-      }),
-    );
-  } else {
-    io.out(
-      [
-        `${model.entryName} on ${result.backend}`,
-        ...[...result.outputs].map(([k, t]) => formatOutput(k, t)),
-      ].join("\n"),
-    );
-  }
 }
 
 /** `nnc bench`: the inputs and weights as `run` takes them; see bench.ts. */
@@ -267,6 +139,20 @@ async function benchCommand(
     throw new UsageError(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
     );
+  // Without an adapter, Dawn's own log (and a native stack frame) would reach the
+  // terminal from this process; the probe meets it in a child, and one line says why.
+  const gpu = await probeAdapterAsync(packageRoot);
+  if (!gpu.ok)
+    throw new NncError(
+      diagnostic(
+        "NN7002",
+        `nnc bench needs a WebGPU adapter: none found (${gpu.detail})`,
+        undefined,
+        {
+          hint: installHint,
+        },
+      ),
+    );
   const { source, entry } = resolveSource(positional, v.entry);
   // bench opens the adapter in this process anyway: ask it there.
   const target = await targetFor(choice, async () => adapterFacts(), io);
@@ -281,6 +167,7 @@ async function benchCommand(
       sources,
       optimize: optimizeFrom(v),
       target,
+      ...(v["allow-import"] ? { importRoots: v["allow-import"] } : {}),
     },
     inputs,
     seed: (name, shape, dtype) => {
@@ -300,48 +187,27 @@ async function benchCommand(
   io.out(v.json ? JSON.stringify(result) : formatBench(result));
 }
 
-type Flag = keyof typeof options;
-const common: Flag[] = ["entry", "arg", "opt", "disable-pass", "target", "help", "version"];
-/** The flags each command reads: any other is an error, never silently ignored. */
-const commandFlags: Record<string, Flag[]> = {
-  check: [...common, "shape", "depth", "json"],
-  inspect: [...common, "shape", "stage"],
-  run: [...common, "input", "weights", "backend", "json"],
-  bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
-};
-/** What to use instead, where a flag belongs to another command. */
-const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {
-  input: { check: "--shape NAME=DIMS", inspect: "--shape NAME=DIMS" },
-  shape: { run: "--input NAME=seeded:DIMS", bench: "--input NAME=seeded:DIMS" },
-};
-
-function checkFlags(command: string, v: Parsed): void {
-  const allowed = commandFlags[command];
-  if (!allowed) return;
-  for (const flag of Object.keys(v) as Flag[]) {
-    if (allowed.includes(flag)) continue;
-    const hint = insteadOf[flag]?.[command];
-    const name = flag === "opt" ? "-O" : `--${flag}`;
-    throw new UsageError(`\`nnc ${command}\` does not take ${name}${hint ? ` (use ${hint})` : ""}`);
-  }
+/** Hints and messages rewritten to name the flags this command takes. */
+function forCommand(ds: Diagnostic[], command: string): Diagnostic[] {
+  return ds.map((d) => ({
+    ...d,
+    message: flagsFor(command, d.message),
+    ...(d.hint !== undefined ? { hint: flagsFor(command, d.hint) } : {}),
+  }));
 }
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const sources = new SourceMap();
+  let command: string | undefined;
   try {
-    let parsed: { values: Parsed; positionals: string[] };
-    try {
-      parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const { values: v, positionals } = parsed;
+    const { values: v, positionals } = parseArgv(argv);
     if (v.version) {
       io.out("nnc 0.1.0");
       return 0;
     }
-    const [command, source, ...rest] = positionals;
+    const [cmd, source, ...rest] = positionals;
+    command = cmd;
     if (v.help || command === undefined || command === "help") {
       io.out(usage);
       return command === undefined && !v.help ? 2 : 0;
@@ -370,6 +236,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io,
         );
         return 0;
+      case "export-weights":
+        exportWeights(
+          compileFrom(source, v, sources, await targetFor(choice, undefined, io)),
+          v,
+          shapesFrom(v),
+          io,
+        );
+        return 0;
       case "run":
         try {
           checkBackendFlag(v);
@@ -377,7 +251,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           // --backend cpu runs no plan: auto asks no adapter then.
           const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
           const target = await targetFor(choice, facts, io, { quiet: true });
-          await run(source, v, sources, target, probe, io);
+          await runCommand(compileFrom(source, v, sources, target), v, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.
           await closeGpu();
@@ -391,7 +265,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         return 0;
       default:
-        throw new UsageError(`unknown command \`${command}\` (check, run, inspect, bench)`);
+        throw new UsageError(
+          `unknown command \`${command}\` (check, run, inspect, bench, export-weights)`,
+        );
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -399,7 +275,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     if (e instanceof NncError) {
-      io.err(formatDiagnostics(e.diagnostics, sources));
+      io.err(formatDiagnostics(forCommand(e.diagnostics, command ?? ""), sources));
       return 1;
     }
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);

@@ -337,6 +337,7 @@ export function applyCallable(
       primitive: c.callee.kind === "builtin",
       depth: ctx.frames.length,
       output: p.k === "tensor" ? p.type : null,
+      node: p.k === "tensor" ? p.node : null,
       params: ctx.session.builder.paramCount - before,
       span,
     });

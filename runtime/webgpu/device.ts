@@ -96,6 +96,7 @@ interface AdapterState {
 }
 
 let adapterPromise: Promise<AdapterState | string> | undefined;
+let dawnInstance: GPU | undefined;
 /** Set once the adapter comes from Dawn's Node bindings (npm `webgpu`), which poll while they wait. */
 let pollingBindings = false;
 
@@ -147,7 +148,13 @@ async function findAdapter(): Promise<AdapterState | string> {
       process.env.XDG_RUNTIME_DIR = "/tmp";
     try {
       const dawn = (await import("webgpu")) as { create(flags: string[]): GPU };
-      gpu = dawn.create([]);
+      // One Dawn instance for the life of the process: Dawn prints its
+      // limit-clamping warnings (maxDynamic*BuffersPerPipelineLayout) from native
+      // code each time an instance discovers the adapter, so a fresh instance
+      // per closeGpu() printed them again on every run. A bare instance does not
+      // keep the process alive; its devices do, and closeGpu() destroys those.
+      dawnInstance ??= dawn.create([]);
+      gpu = dawnInstance;
       pollingBindings = true;
     } catch (e) {
       return `Dawn's Node bindings (npm webgpu) did not load: ${(e as Error).message.split("\n")[0]}`;
