@@ -109,7 +109,7 @@ export function gradGraph(g: Graph, opts: GradOptions = {}): GradGraph {
     if (!op.vjp) {
       throw new NncError(
         diagnostic(
-          "NN8001",
+          "NN8101",
           `cannot differentiate through \`${old.op}\`: it has no gradient rule`,
           old.span,
           {

@@ -14,6 +14,7 @@ export const codes = {
   NN1004: "invalid character",
   NN1005: "invalid number",
   NN1006: "invalid declaration",
+  NN1007: "not .nn source text",
   // NN2xxx: names, imports, declarations
   NN2001: "unknown name",
   NN2002: "unknown stdlib module",
@@ -25,6 +26,8 @@ export const codes = {
   NN2008: "parameter declared twice",
   NN2009: "name collision between unlabelled layers",
   NN2010: "invalid parameter name",
+  NN2011: "import outside the allowed directories",
+  NN2012: "no layer with this label",
   // NN3xxx: arguments, types and values
   NN3001: "unknown keyword argument",
   NN3002: "missing argument",
@@ -70,16 +73,21 @@ export const codes = {
   NN6009: "unknown or missing input",
   NN6010: "overlapping tensor data",
   NN6011: "invalid input data",
+  NN6012: "not a readable regular file, or too large",
+  NN6013: "suspicious weight values",
   // NN7xxx: running
   NN7001: "index out of range at run time",
   NN7002: "backend unavailable",
   NN7003: "device error",
-  // NN8xxx: training
-  NN8001: "no gradient rule for this op",
-  NN8002: "invalid training objective",
-  NN8003: "nothing to train",
-  NN8004: "invalid training data",
-  NN8005: "non-finite loss",
+  NN7004: "session disposed",
+  // NN8xxx: compile options
+  NN8001: "unknown target",
+  // NN81xx: training
+  NN8101: "no gradient rule for this op",
+  NN8102: "invalid training objective",
+  NN8103: "nothing to train",
+  NN8104: "invalid training data",
+  NN8105: "non-finite loss",
   // NN9xxx: internal
   NN9001: "internal compiler error",
 } as const;

@@ -337,6 +337,7 @@ export function applyCallable(
       primitive: c.callee.kind === "builtin",
       depth: ctx.frames.length,
       output: p.k === "tensor" ? p.type : null,
+      node: p.k === "tensor" ? p.node : null,
       params: ctx.session.builder.paramCount - before,
       span,
     });
@@ -405,7 +406,13 @@ function applyBuiltin(
       raise(ctx, "NN3002", `\`${b.name}\` needs its \`${missing[0]}\` input`, span);
     }
   }
-  return b.apply({ ctx, hyper, inputs: all, span });
+  return b.apply({
+    ctx,
+    hyper,
+    inputs: all,
+    span,
+    applyLayer: (at, layer, ins, where) => applyCallable(at, layer, ins, new Map(), where, null),
+  });
 }
 
 /** Builtin defaults are values, never expressions, so this scope is never read. */

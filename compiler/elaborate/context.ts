@@ -36,6 +36,8 @@ export interface LayerRecord {
   primitive: boolean;
   depth: number;
   output: TensorType | null;
+  /** The graph node of the layer's (primary) output, for `--output LABEL`. */
+  node: number | null;
   params: number;
   span: Span;
 }

@@ -1,6 +1,8 @@
 // The Graph IR: SSA nodes over the primitive op set, with concrete shapes.
-// Elaboration produces it; passes rewrite it; the CPU runtime interprets it;
-// lowering turns it into the Kernel IR. Params and inputs are nodes too.
+// Elaboration produces it; passes rewrite it; its reference interpreter
+// (interpret.ts, the CPU backend) runs it; lowering turns it into the Kernel
+// IR. Params and inputs are nodes too. With the ops (compiler/ops/) and the
+// printer (print-graph.ts) it is one layer, above core and grammar.
 
 import type { TraceFrame } from "../core/diagnostics.js";
 import type { Span } from "../core/span.js";

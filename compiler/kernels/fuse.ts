@@ -22,6 +22,7 @@
 
 import type { Graph } from "../graph/graph.js";
 import { type FusionCategory, getOp } from "../ops/index.js";
+import { limitDefaults } from "../target/limits.js";
 import {
   type FusionPlan,
   GraphIndex,
@@ -32,9 +33,7 @@ import {
   isInlinable,
   limitBindings,
 } from "./grouping.js";
-
-/** WebGPU's default maxStorageBufferBindingSize: a concat's buffer must fit one binding. */
-export const DEFAULT_MAX_BINDING_BYTES = 134217728;
+import type { KernelPass } from "./kernel-state.js";
 
 /** Most compute nodes a light group may bring into a contraction's inner loop. */
 export const MAX_PROLOGUE_NODES = 4;
@@ -55,11 +54,27 @@ interface Group {
   nodes: Set<number>;
 }
 
-/** The fusion pass: a grouping for lowerGraph (lower.ts). */
+export const fusePass: KernelPass = {
+  name: "fuse",
+  stage: "kernels",
+  what: "kernels of several ops: elementwise chains, conv/matmul epilogues, softmax/layernorm rows, concat slices",
+  after: [],
+  run: (s, cx) =>
+    s.withGrouping(
+      fuseGraph(
+        s.graph,
+        cx.target.limits.maxStorageBuffersPerShaderStage,
+        cx.target.limits.maxStorageBufferBindingSize,
+      ),
+    ),
+};
+
+/** The fusion pass's grouping, for lowerGrouped (lower.ts). */
 export function fuseGraph(
   graph: Graph,
   maxBindings: number,
-  maxBindingBytes = DEFAULT_MAX_BINDING_BYTES,
+  /** A concat's buffer must fit one binding. */
+  maxBindingBytes: number = limitDefaults.maxStorageBufferBindingSize,
 ): Grouping {
   const g = new GraphIndex(graph);
   const first = new Fuser(g, [], maxBindings).run();

@@ -3,7 +3,8 @@
 // adding an op means adding one module here and registering it in index.ts.
 
 import type { z } from "zod";
-import type { DiagnosticCode } from "../core/diagnostics.js";
+import type { DiagnosticCode, TraceFrame } from "../core/diagnostics.js";
+import type { Span } from "../core/span.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorType } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
@@ -31,6 +32,9 @@ export type FusionCategory =
 export class OpError extends Error {
   readonly code: DiagnosticCode;
   readonly hint: string | undefined;
+  /** Where the failing node came from, set by the interpreter for a run-time error (NN7001). */
+  span: Span | undefined;
+  trace: TraceFrame[] | undefined;
   constructor(code: DiagnosticCode, message: string, hint?: string) {
     super(message);
     this.name = "OpError";

@@ -11,8 +11,8 @@ import type { Tensor } from "../core/tensor.js";
 import { formatType, numel, sameShape, type TensorType } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
 import { nonNegInt } from "./attrs.js";
-import { getOp } from "./index.js";
 import { defineOp, OpError } from "./op.js";
+import { getOp } from "./registry.js";
 
 const graphAttr = z.custom<Graph>(
   (v) =>

@@ -9,9 +9,9 @@ import { type CompiledModel, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType, sameShape } from "../core/types.js";
-import { optimize } from "../passes/index.js";
 import { withDerived } from "../passes/prep.js";
-import { type Backend, loadWeights, runOnBackend, type Weights } from "../run.js";
+import { type Backend, loadWeights, type Weights } from "../run.js";
+import { GraphRunner } from "./graph-runner.js";
 
 export interface GradOptions {
   weights?: Weights;
@@ -28,11 +28,9 @@ export interface GradResult {
   backend: Backend;
 }
 
-/** The training graph of the model's entry at these input shapes, optimized as the model's options say. */
+/** The gradient graph of the model's entry at these input shapes (before the graph passes). */
 export function trainingGraph(model: CompiledModel, inputs: Map<string, Tensor>): GradGraph {
-  const forward = model.elaborate(shapesOf(inputs)).graph;
-  const g = gradGraph(forward);
-  return { ...g, graph: optimize(g.graph, model.options.optimize).graph };
+  return gradGraph(model.elaborate(shapesOf(inputs)).graph);
 }
 
 /** The seeded cotangent of an output: SPEC.md §12.1's uniform rule keyed by `grad:NAME`. */
@@ -45,7 +43,11 @@ export async function gradients(
   inputs: Map<string, Tensor>,
   opts: GradOptions = {},
 ): Promise<GradResult> {
-  const { graph, cotangents, grads } = trainingGraph(model, inputs);
+  const backend = opts.backend ?? "cpu";
+  const g = trainingGraph(model, inputs);
+  const runner = new GraphRunner(g.graph, backend, model.target, model.options.optimize);
+  const { cotangents, grads } = g;
+  const graph = runner.graph;
   const given = opts.cotangents ?? new Map<string, Tensor>();
   const feed = new Map(inputs);
   const used = new Map<string, Tensor>();
@@ -70,8 +72,12 @@ export async function gradients(
       );
   }
   const params = withDerived(graph, loadWeights(graph, opts.weights ?? "seeded"));
-  const backend = opts.backend ?? "cpu";
-  const values = await runOnBackend(graph, feed, params, backend);
+  let values: Map<string, Tensor>;
+  try {
+    values = await runner.run(feed, params);
+  } finally {
+    runner.dispose();
+  }
   const outputs = new Map<string, Tensor>();
   const gradOut = new Map<string, { wrt: "input" | "parameter"; tensor: Tensor }>();
   const byOutput = new Map([...grads].map(([name, g]) => [g.output, { name, wrt: g.wrt }]));

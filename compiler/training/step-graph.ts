@@ -68,14 +68,14 @@ export function stepGraph(objective: Graph, opt: OptimizerSpec): StepGraph {
   const lossNode = loss ? objective.nodes[loss.node] : undefined;
   if (!loss || !lossNode)
     throw new NncError(
-      diagnostic("NN8002", "a training objective needs an output named `loss`", undefined, {
+      diagnostic("NN8102", "a training objective needs an output named `loss`", undefined, {
         hint: "return {loss: cross_entropy(net(x), label)} from the objective model",
       }),
     );
   if (lossNode.type.shape.length !== 0 || lossNode.type.dtype !== "f32")
     throw new NncError(
       diagnostic(
-        "NN8002",
+        "NN8102",
         `the objective's \`loss\` must be a scalar f32, got f32[${lossNode.type.shape.join(", ")}]`,
         lossNode.span,
         { hint: "reduce it, e.g. with mean(...) or one of the stdlib losses" },
@@ -84,7 +84,7 @@ export function stepGraph(objective: Graph, opt: OptimizerSpec): StepGraph {
   const trainable = objective.params.filter((p) => p.kind === "parameter" && !p.derived);
   if (trainable.length === 0)
     throw new NncError(
-      diagnostic("NN8003", "the objective has no trainable parameters: there is nothing to train"),
+      diagnostic("NN8103", "the objective has no trainable parameters: there is nothing to train"),
     );
 
   const { graph: g, grads } = gradGraph(objective, { seedOnes: ["loss"], only: ["loss"] });

@@ -8,9 +8,9 @@ import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { numel } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
-import { optimize } from "../passes/index.js";
 import { withDerived } from "../passes/prep.js";
-import { type Backend, loadWeights, runOnBackend, type Weights } from "../run.js";
+import { type Backend, loadWeights, type Weights } from "../run.js";
+import { GraphRunner } from "./graph-runner.js";
 import {
   newParamName,
   newStateName,
@@ -46,7 +46,8 @@ export class Trainer {
   step = 0;
   params: Map<string, Tensor>;
   state: Map<string, Tensor>;
-  private readonly plans = new Map<string, { step: StepGraph; graph: Graph }>();
+  private readonly plans = new Map<string, { step: StepGraph; runner: GraphRunner }>();
+  private readonly evals = new Map<string, GraphRunner>();
   private readonly backend: Backend;
 
   constructor(
@@ -59,15 +60,16 @@ export class Trainer {
   }
 
   /** The step graph for a batch of these shapes (compiled once per shape, like a model's plans). */
-  compiled(batch: Map<string, Tensor>): { step: StepGraph; graph: Graph } {
+  compiled(batch: Map<string, Tensor>): { step: StepGraph; runner: GraphRunner } {
     const shapes = shapesOf(batch);
     const key = JSON.stringify(Object.entries(shapes).sort());
     const hit = this.plans.get(key);
     if (hit) return hit;
     const objective = this.model.elaborate(shapes).graph;
     const step = stepGraph(objective, this.options.optimizer);
-    const graph = optimize(step.graph, this.model.options.optimize).graph;
-    const made = { step, graph };
+    const m = this.model;
+    const runner = new GraphRunner(step.graph, this.backend, m.target, m.options.optimize);
+    const made = { step, runner };
     this.plans.set(key, made);
     if (this.params.size === 0) this.init(objective, step);
     return made;
@@ -86,7 +88,8 @@ export class Trainer {
 
   /** One optimizer step on a batch; the loss is that of the parameters before the update. */
   async run(batch: Map<string, Tensor>): Promise<StepResult> {
-    const { step, graph } = this.compiled(batch);
+    const { step, runner } = this.compiled(batch);
+    const graph = runner.graph;
     const t = this.step + 1;
     const lr = typeof this.options.lr === "number" ? this.options.lr : this.options.lr(t);
     const o = this.options.optimizer;
@@ -98,12 +101,12 @@ export class Trainer {
     if (has(STEP_INPUTS.bc2)) feed.set(STEP_INPUTS.bc2, scalar(1 - (o.beta2 ?? 0.999) ** t));
     for (const [k, v] of this.state) feed.set(k, v);
     const params = withDerived(graph, this.params);
-    const values = await runOnBackend(graph, feed, params, this.backend);
+    const values = await runner.run(feed, params);
     const loss = (values.get("loss")!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss))
       throw new NncError(
         diagnostic(
-          "NN8005",
+          "NN8105",
           `the loss is ${loss} at step ${t}; the parameters were not updated`,
           undefined,
           {
@@ -133,9 +136,21 @@ export class Trainer {
 
   /** The objective's loss (and other outputs) at the current parameters, without a step. */
   async evaluate(batch: Map<string, Tensor>): Promise<Map<string, Tensor>> {
-    const shapes = shapesOf(batch);
+    const key = JSON.stringify(Object.entries(shapesOf(batch)).sort());
     if (this.params.size === 0) this.compiled(batch);
-    const graph = this.model.optimized(shapes);
-    return runOnBackend(graph, batch, withDerived(graph, this.params), this.backend);
+    let runner = this.evals.get(key);
+    if (!runner) {
+      const m = this.model;
+      const objective = m.elaborate(shapesOf(batch)).graph;
+      runner = new GraphRunner(objective, this.backend, m.target, m.options.optimize);
+      this.evals.set(key, runner);
+    }
+    return runner.run(batch, withDerived(runner.graph, this.params));
+  }
+
+  /** Frees the WebGPU plans. */
+  dispose(): void {
+    for (const { runner } of this.plans.values()) runner.dispose();
+    for (const r of this.evals.values()) r.dispose();
   }
 }

@@ -7,6 +7,7 @@
 import { diagnostic, NncError } from "../../core/diagnostics.js";
 import { numel } from "../../core/types.js";
 import type { Kernel, KernelBuffer, KernelProgram } from "../../kernels/ir.js";
+import { limitDefaults } from "../../target/limits.js";
 import type { BufferSpec, ExecutablePlan, KernelSpec } from "../plan.js";
 import { type Block, ExprWriter, helperText, storageType } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
@@ -23,15 +24,16 @@ import {
 import { emitTiledMain } from "./wgsl-tiled.js";
 
 export interface EmitOptions {
-  /** The largest storage binding the device allows (WebGPU's default and lavapipe's: 128 MiB). */
+  /** The largest storage binding the plan may use (the target's limit; WebGPU's default: 128 MiB). */
   maxStorageBufferBindingSize?: number;
-  /** Storage buffers per shader stage the plan may use (WebGPU's default is 8). */
+  /** Storage buffers per shader stage the plan may use (the target's limit; WebGPU's default: 8). */
   maxStorageBuffers?: number;
 }
 
-export const DEFAULT_MAX_BINDING_SIZE = 134217728;
-const DEFAULT_MAX_BUFFER_SIZE = 268435456;
-const DEFAULT_STORAGE_BUFFERS = 8;
+/** What a device has without asking: past these the plan records requiredLimits. */
+const DEFAULT_MAX_BINDING_SIZE = limitDefaults.maxStorageBufferBindingSize;
+const DEFAULT_MAX_BUFFER_SIZE = limitDefaults.maxBufferSize;
+const DEFAULT_STORAGE_BUFFERS = limitDefaults.maxStorageBuffersPerShaderStage;
 
 function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${n} bytes`;
