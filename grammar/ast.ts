@@ -121,7 +121,8 @@ export interface ParamStmt {
   /** Element type; null means f32. */
   dtype: Ident | null;
   dims: Expr[];
-  init: Ident | null;
+  /** The init rule: a name (`zeros`), a call (`normal(0.02)`) or a number (`-2.0`). */
+  init: Expr | null;
   cond: Expr | null;
   span: Span;
 }
