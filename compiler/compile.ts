@@ -15,6 +15,7 @@ import {
   elaborateEntry,
   type InputSpec,
   pickEntry,
+  unboundDimsNote,
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph/graph.js";
@@ -274,10 +275,7 @@ export class CompiledModel {
       paramBytes,
       flops,
       graphNodes: g.nodes.length,
-      notes:
-        e.defaultedDims.length > 0
-          ? [`unbound input dims set to ${e.defaultedDims.join(", ")} (choose with --shape)`]
-          : [],
+      notes: e.defaultedDims.length > 0 ? [unboundDimsNote(e.defaultedDims)] : [],
     };
   }
 }

@@ -309,28 +309,51 @@ export class NnParser extends ExpressionParser {
   });
 
   dim = this.RULE("dim", (): DimAnn => {
+    let fallback: IToken | undefined;
     const tok = this.OR({
       DEF: [{ ALT: () => this.CONSUME(NumberLiteral) }, { ALT: () => this.CONSUME(Identifier) }],
       ERR_MSG: "a dimension (an integer, a name or `_`)",
     });
+    // `T = 64`: the size an entry uses when no given shape binds T.
+    this.OPTION(() => {
+      this.CONSUME(Equals);
+      fallback = this.CONSUME2(NumberLiteral);
+    });
     return this.ACTION((): DimAnn => {
       const span = tokenSpan(tok, this.file);
-      if (tok.tokenType === NumberLiteral) {
-        const n = numberLit(tok, this.file);
-        if (!n.isInt) {
+      const intOrError = (t: IToken): number => {
+        const n = numberLit(t, this.file);
+        if (!n.isInt || n.value < 1) {
           this.extra.push(
             diagnostic(
               "NN1001",
-              `expected a dimension (an integer, a name or \`_\`), found \`${tok.image}\``,
-              span,
+              t === tok
+                ? `expected a dimension (an integer, a name or \`_\`), found \`${t.image}\``
+                : `a dimension's default must be a positive integer, found \`${t.image}\``,
+              tokenSpan(t, this.file),
             ),
           );
         }
+        return n.value;
+      };
+      if (tok.tokenType === NumberLiteral) {
+        if (fallback !== undefined) {
+          this.extra.push(
+            diagnostic(
+              "NN1001",
+              "only a named dimension takes a default",
+              tokenSpan(fallback, this.file),
+            ),
+          );
+        }
+        const n = numberLit(tok, this.file);
+        if (!n.isInt) intOrError(tok);
         return { kind: "DimInt", value: n.value, span };
       }
-      return tok.image === "_"
-        ? { kind: "DimAny", span }
-        : { kind: "DimName", name: tok.image, span };
+      if (tok.image === "_") return { kind: "DimAny", span };
+      return fallback === undefined
+        ? { kind: "DimName", name: tok.image, span }
+        : { kind: "DimName", name: tok.image, default: intOrError(fallback), span };
     });
   });
 

@@ -86,7 +86,8 @@ function inputText(i: InputParam): string {
 
 function dimText(d: DimAnn): string {
   if (d.kind === "DimInt") return String(d.value);
-  return d.kind === "DimName" ? d.name : "_";
+  if (d.kind === "DimName") return d.default === undefined ? d.name : `${d.name} = ${d.default}`;
+  return "_";
 }
 
 function printBlock(block: Block, indent: number, out: string[]): void {

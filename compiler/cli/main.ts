@@ -9,7 +9,7 @@ import { type CompiledModel, compile, type Source, type Stage, stages } from "..
 import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
-import type { InputSpec } from "../elaborate/entry.js";
+import { type InputSpec, unboundDimsNote } from "../elaborate/entry.js";
 import { type Target, targets } from "../kernels/tune.js";
 import { type OptimizeOptions, passNames } from "../passes/index.js";
 import { packageRoot } from "../paths.js";
@@ -220,7 +220,8 @@ async function run(
   const shapes = Object.fromEntries(
     [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
   );
-  const graph = model.elaborate(shapes).graph;
+  const { graph, defaultedDims } = model.elaborate(shapes);
+  if (defaultedDims.length > 0 && !v.json) io.err(`note: ${unboundDimsNote(defaultedDims)}`);
   for (const gi of graph.inputs) {
     if (inputs.has(gi.name)) continue;
     if (gi.type.dtype !== "f32") {

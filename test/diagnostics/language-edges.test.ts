@@ -258,3 +258,51 @@ describe("source text", () => {
     expect(`${d?.span?.file}:${d?.span?.line}:${d?.span?.col}`).toBe("model.nn:2:11");
   });
 });
+
+describe("symbolic dims of an entry", () => {
+  it("a dim may declare the size it takes when no shape binds it", () => {
+    const m = compile(
+      "model m()(x: f32[N = 2, T = 5, 3], y: f32[N, T]) {\n  x.sum(axis=2) + y\n}",
+      {
+        file: "m.nn",
+      },
+    );
+    const e = m.elaborate();
+    expect(e.graph.inputs.map((i) => i.type.shape)).toEqual([
+      [2, 5, 3],
+      [2, 5],
+    ]);
+    expect(e.defaultedDims).toEqual([]);
+    // A given shape still wins over the declared default.
+    expect(m.elaborate({ x: { shape: [4, 7, 3] } }).graph.inputs[1]!.type.shape).toEqual([4, 7]);
+  });
+
+  it("an error at dims that defaulted to 1 carries a note that says so and how to choose", () => {
+    let notes: string[] = [];
+    try {
+      compile('model m()(x: f32[N, T]) {\n  require x.shape[1] >= 4, "too short"\n  x\n}', {
+        file: "m.nn",
+      }).elaborate();
+    } catch (e) {
+      notes = (e as NncError).diagnostics[0]!.notes!.map((n) => n.message);
+    }
+    expect(notes).toEqual([
+      "no shape bound the input dims N=1, T=1, so they default to 1; give shapes with --input NAME=seeded:DIMS (or --shape NAME=DIMS), or declare a default in the input's type, e.g. `f32[N = 8, ...]`",
+    ]);
+  });
+
+  it("a default on a number, or one that is not a positive integer, is a syntax error", () => {
+    expect(errors("model m()(x: f32[N = 0, 3 = 4]) { x }")).toEqual([
+      "1:22 NN1001 a dimension's default must be a positive integer, found `0`",
+    ]);
+  });
+
+  it("the examples declare the sizes they are meant for", () => {
+    const shape = (file: string) =>
+      compile({ file })
+        .elaborate()
+        .graph.inputs.map((i) => i.type.shape);
+    expect(shape("examples/resnet_small.nn")).toEqual([[1, 3, 32, 32]]);
+    expect(shape("examples/classify.nn")).toEqual([[1, 64]]);
+  });
+});
