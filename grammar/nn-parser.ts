@@ -1,6 +1,6 @@
 // The .nn grammar's declarations and statements, on top of the expression
 // rules of expression-parser.ts. parser.ts drives it one declaration at a
-// time; the grammar itself is described in docs/LANGUAGE.md.
+// time; the grammar itself is summarised in docs/language.md.
 
 import { EOF, type IToken } from "chevrotain";
 import { diagnostic } from "../compiler/core/diagnostics.js";
