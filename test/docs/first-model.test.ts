@@ -98,7 +98,7 @@ describe("README: your first model", () => {
       expect(gpu.backend).toBe("webgpu");
       const a = cpu.outputs.logits.data as number[];
       const b = gpu.outputs.logits.data as number[];
-      b.forEach((v, i) => expect(Math.abs(v - a[i]!)).toBeLessThan(1e-4));
+      for (const [i, v] of b.entries()) expect(Math.abs(v - a[i]!)).toBeLessThan(1e-4);
       expect(gpu.outputs.class.data).toEqual(cpu.outputs.class.data);
     },
     300_000,

@@ -15,7 +15,7 @@ interface Block {
 }
 
 /** The ```nn blocks of a markdown text, with the line each starts on. */
-export function nnBlocks(markdown: string): Block[] {
+function nnBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
