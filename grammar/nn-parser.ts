@@ -336,7 +336,7 @@ export class NnParser extends ExpressionParser {
         }
         return n.value;
       };
-      if (tok.tokenType === NumberLiteral) {
+      if (tok.tokenType === NumberLiteral || tok.image === "_") {
         if (fallback !== undefined) {
           this.extra.push(
             diagnostic(
@@ -346,11 +346,11 @@ export class NnParser extends ExpressionParser {
             ),
           );
         }
+        if (tok.image === "_") return { kind: "DimAny", span };
         const n = numberLit(tok, this.file);
         if (!n.isInt) intOrError(tok);
         return { kind: "DimInt", value: n.value, span };
       }
-      if (tok.image === "_") return { kind: "DimAny", span };
       return fallback === undefined
         ? { kind: "DimName", name: tok.image, span }
         : { kind: "DimName", name: tok.image, default: intOrError(fallback), span };

@@ -295,6 +295,9 @@ describe("symbolic dims of an entry", () => {
     expect(errors("model m()(x: f32[N = 0, 3 = 4]) { x }")).toEqual([
       "1:22 NN1001 a dimension's default must be a positive integer, found `0`",
     ]);
+    expect(errors("model m()(x: f32[N,\n  _ = 4]) { x }")).toEqual([
+      "2:7 NN1001 only a named dimension takes a default",
+    ]);
   });
 
   it("the examples declare the sizes they are meant for", () => {
