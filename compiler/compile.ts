@@ -14,6 +14,7 @@ import {
   elaborateEntry,
   type InputSpec,
   pickEntry,
+  unboundDimsNote,
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph/graph.js";
@@ -346,10 +347,7 @@ export class CompiledModel {
       paramBytes,
       flops,
       graphNodes: g.nodes.length,
-      notes:
-        e.defaultedDims.length > 0
-          ? [`unbound input dims set to ${e.defaultedDims.join(", ")} (choose with --shape)`]
-          : [],
+      notes: e.defaultedDims.length > 0 ? [unboundDimsNote(e.defaultedDims)] : [],
     };
   }
 }

@@ -162,10 +162,15 @@ export class GraphBuilder {
     kind: "parameter" | "buffer",
     init: InitRule,
     span: Span,
+    initArgs?: readonly number[],
   ): TensorValue {
     // Parameters always live in the top-level graph; a scan body reads them as captured inputs.
     if (this.parent !== null)
-      return this.capture(ctx, this.parent.param(ctx, name, type, kind, init, span), span);
+      return this.capture(
+        ctx,
+        this.parent.param(ctx, name, type, kind, init, span, initArgs),
+        span,
+      );
     const prev = this.paramsByName.get(name);
     if (prev) {
       const d = locate(
@@ -182,6 +187,7 @@ export class GraphBuilder {
     }
     const t = this.add(ctx, "param", [], { name, dtype: type.dtype, shape: type.shape }, span);
     const param: GraphParam = { name, node: t.node, kind, init, type, span };
+    if (initArgs !== undefined) param.initArgs = initArgs;
     this.graph.params.push(param);
     this.paramsByName.set(name, { param, span: userSite(ctx, span) });
     return t;

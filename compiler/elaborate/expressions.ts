@@ -17,12 +17,14 @@ import type {
 import { parse } from "../../grammar/parser.js";
 import { didYouMean } from "../core/diagnostics.js";
 import { type DType, formatType } from "../core/types.js";
-import { type InitRule, initRules } from "../graph/graph.js";
+import type { InitRule } from "../graph/graph.js";
 import { builtins, tensorMethods } from "./builtins/index.js";
 import { applyStage, builtinCallable, type EvaluatedArg, invoke, sequenceOf } from "./calls.js";
 import { type Ctx, limits, pathOf, raise, withPrefix } from "./context.js";
 import { binary, node, reshape, transpose, unary } from "./emit.js";
+import { initRuleOf } from "./init-rule.js";
 import { type ModuleScope, Scope } from "./scope.js";
+import { nameAliases } from "./suggest.js";
 import {
   boolV,
   describe,
@@ -250,8 +252,23 @@ function lookup(ctx: Ctx, scope: Scope, id: Ident): Value {
 }
 
 export function unknownName(ctx: Ctx, scope: Scope, name: string, span: Span): never {
-  const candidates = [...scope.localNames(), ...scope.module.visibleNames(), ...builtins.keys()];
-  raise(ctx, "NN2001", `unknown name \`${name}\`${didYouMean(name, candidates)}`, span);
+  if (ctx.self?.fields.has(name)) {
+    raise(
+      ctx,
+      "NN2001",
+      `unknown name \`${name}\`; did you mean \`self.${name}\`?`,
+      span,
+      "a layer reads its own params and buffers through `self`",
+    );
+  }
+  const candidates = [
+    ...scope.localNames(),
+    ...scope.module.visibleNames(),
+    ...builtins.keys(),
+    ...["true", "false", "none", "pi", "inf"],
+  ];
+  const hint = didYouMean(name, candidates, nameAliases);
+  raise(ctx, "NN2001", `unknown name \`${name}\`${hint}`, span);
 }
 
 function evalPipeline(ctx: Ctx, scope: Scope, stages: Expr[], span: Span): Value {
@@ -852,26 +869,17 @@ function declareParam(ctx: Ctx, scope: Scope, st: ParamStmt): TensorValue | unde
       st.dtype!.span,
     );
   }
-  let init: InitRule = dtypeName === "f32" ? "uniform" : "untouched";
-  if (st.init) {
-    if (!(initRules as readonly string[]).includes(st.init.name)) {
-      raise(
-        ctx,
-        "NN3005",
-        `unknown init rule \`${st.init.name}\`${didYouMean(st.init.name, initRules)}`,
-        st.init.span,
-        `init rules: ${initRules.join(", ")}`,
-      );
-    }
-    init = st.init.name as InitRule;
-  }
+  const rule = st.init
+    ? initRuleOf(ctx, st.init, (e) => evalExpr(ctx, scope, e))
+    : { rule: (dtypeName === "f32" ? "uniform" : "untouched") as InitRule };
   const t = ctx.session.builder.param(
     ctx,
     pathOf(ctx, name),
     { dtype: dtypeName as DType, shape: dims },
     st.role === "param" ? "parameter" : "buffer",
-    init,
+    rule.rule,
     st.span,
+    rule.args,
   );
   ctx.self.fields.set(name, t);
   return t;
