@@ -1,0 +1,58 @@
+// The long fuzz run: `npx tsx scripts/fuzz.ts --cases 100000 --seed 1`. Cases
+// are regenerated from (seed, index), so each failure it prints is a command
+// away from a regression file in test/fuzz/corpus/ (`--dump DIR` writes them).
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadSeeds, makeCase, runCase } from "../test/fuzz/fuzz.js";
+
+const root = resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
+};
+const cases = Number(opt("cases", "10000"));
+const seed = Number(opt("seed", "1"));
+const start = Number(opt("start", "0"));
+const slowMs = Number(opt("slow-ms", "10000"));
+const dump = opt("dump", "");
+const only = opt("case", "");
+
+const seeds = loadSeeds(root);
+const stdlibDir = join(root, "stdlib");
+const counts = { ok: 0, rejected: 0, crash: 0, slow: 0 };
+let maxMs = 0;
+let maxId = "";
+const t0 = performance.now();
+const first = only === "" ? start : Number(only);
+const last = only === "" ? start + cases : Number(only) + 1;
+for (let i = first; i < last; i++) {
+  const c = makeCase(seeds, seed, i);
+  const { outcome, ms } = runCase(c, stdlibDir);
+  counts[outcome.kind]++;
+  if (ms > maxMs) [maxMs, maxId] = [ms, c.id];
+  const slow = ms > slowMs;
+  if (slow) counts.slow++;
+  if (outcome.kind === "crash" || slow) {
+    const why =
+      outcome.kind === "crash" ? outcome.message.split("\n")[0] : `slow ${ms.toFixed(0)} ms`;
+    console.log(`case ${i} (${c.id}, entry ${c.entry}, ${c.target} -O${c.level}): ${why}`);
+    if (dump !== "") {
+      mkdirSync(dump, { recursive: true });
+      const header = `// fuzz seed ${seed} case ${i}${c.entry ? ` entry: ${c.entry}` : ""}\n`;
+      writeFileSync(join(dump, `seed${seed}-case${i}.nn`), header + c.text);
+    }
+  }
+  if ((i - first + 1) % 1000 === 0) {
+    const s = ((performance.now() - t0) / 1000).toFixed(0);
+    console.log(
+      `${i - first + 1} cases, ${s} s: ${JSON.stringify(counts)}, slowest ${maxMs.toFixed(0)} ms (${maxId})`,
+    );
+  }
+}
+const secs = ((performance.now() - t0) / 1000).toFixed(1);
+console.log(
+  `done: ${last - first} cases in ${secs} s, seed ${seed}: ${JSON.stringify(counts)}, slowest ${maxMs.toFixed(0)} ms (${maxId})`,
+);
+process.exitCode = counts.crash + counts.slow > 0 ? 1 : 0;
