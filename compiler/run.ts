@@ -13,6 +13,7 @@ import { emitPlan } from "./codegen/wgsl/emit-plan.js";
 import { diagnostic, didYouMean, NncError } from "./core/diagnostics.js";
 import type { Tensor } from "./core/tensor.js";
 import { formatType, sameShape } from "./core/types.js";
+import { checkInputIndices } from "./graph/check-indices.js";
 import type { Graph } from "./graph/graph.js";
 import { runGraph } from "./graph/interpret.js";
 import { lowerGraph } from "./kernels/lower.js";
@@ -82,16 +83,10 @@ export async function runOnBackend(
   checkInputs(graph, inputs);
   switch (backend) {
     case "cpu":
-      try {
-        return runGraph(graph, inputs, params);
-      } catch (e) {
-        if (e instanceof OpError)
-          throw new NncError(
-            diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {}),
-          );
-        throw e;
-      }
+      return coded(() => runGraph(graph, inputs, params));
     case "webgpu": {
+      // The kernels clamp a gather index; the CPU backend's NN7001 for token ids is checked here.
+      coded(() => checkInputIndices(graph, inputs));
       const gpuPlan = await gpuPlanFor(graph, plan);
       if (uploaded.get(gpuPlan) !== params) {
         gpuPlan.uploadParams(params);
@@ -99,6 +94,17 @@ export async function runOnBackend(
       }
       return gpuPlan.run(inputs);
     }
+  }
+}
+
+/** An OpError (a run-time error of an op) as the NncError a caller sees. */
+function coded<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof OpError)
+      throw new NncError(diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {}));
+    throw e;
   }
 }
 
