@@ -217,9 +217,7 @@ export class CompiledModel {
         const prep = g.prep
           ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
           : "";
-        const fused = kernelPassOn(this.options.optimize, "fuse")
-          ? `\n# kernels: the ops each one evaluates (the fuse pass)\n${printGroups(this.kernels(inputs))}`
-          : "";
+        const fused = kernelPassOn(this.options.optimize, "fuse") ? this.groupsNote(inputs) : "";
         return `${printGraph(g)}${prep}${fused}`;
       }
       case "kernels":
@@ -228,6 +226,17 @@ export class CompiledModel {
         return this.plan(inputs)
           .kernels.map((k) => k.wgsl)
           .join("\n");
+    }
+  }
+
+  /** The fuse pass's groups for `inspect opt`; a kernel-stage error is shown, not thrown, since the graph itself is fine. */
+  private groupsNote(inputs?: Record<string, InputSpec>): string {
+    const head = "\n# kernels: the ops each one evaluates (the fuse pass)\n";
+    try {
+      return `${head}${printGroups(this.kernels(inputs))}`;
+    } catch (e) {
+      if (!(e instanceof NncError)) throw e;
+      return `${head}# not lowered: ${e.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}\n`;
     }
   }
 
