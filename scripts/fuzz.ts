@@ -25,6 +25,11 @@ const counts = { ok: 0, rejected: 0, crash: 0, slow: 0 };
 let maxMs = 0;
 let maxId = "";
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const cpuSecs = () => {
+  const u = process.cpuUsage(cpu0);
+  return ((u.user + u.system) / 1e6).toFixed(0);
+};
 const first = only === "" ? start : Number(only);
 const last = only === "" ? start + cases : Number(only) + 1;
 for (let i = first; i < last; i++) {
