@@ -1,6 +1,7 @@
 // Out-of-range token ids (issue 17): the CPU backend raises NN7001, and
 // WebGPU, whose gather kernel clamps, must raise the same error instead of
-// returning numbers. In range, the two backends agree.
+// returning numbers, for ids given as inputs and ids computed from them. In
+// range, the two backends agree.
 
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
@@ -17,6 +18,9 @@ model embed(vocab: int = 500)(tokens: i32[N, T]) {
 }
 model embed_flat(vocab: int = 500)(tokens: i32[N, T]) {
   tokens.reshape([-1]) -> embedding(vocab, 8)
+}
+model embed_shifted(vocab: int = 500)(tokens: i32[N, T]) {
+  tokens[:, 1:] + 1 -> embedding(vocab, 8)
 }
 `;
 
@@ -39,6 +43,14 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe.skipIf(!gpu.ok)(`token ids on ${gpu.detail}`, () => {
   afterAll(async () => {
     await closeGpu();
+  });
+
+  it("indices computed from the inputs are checked too: 499 + 1 is past the vocabulary", async () => {
+    const ids = [0, 1, 2, 3, 4, 499];
+    const cpu = await codeOf(run("embed_shifted", ids, "cpu"));
+    expect(cpu).toMatch(/^NN7001: gather: index 500 at position \[1, 1\]/);
+    expect(await codeOf(run("embed_shifted", ids, "webgpu"))).toBe(cpu);
+    expect(await codeOf(run("embed_shifted", [0, 1, 2, 3, 4, 498], "webgpu"))).toBe("ran");
   });
 
   for (const entry of ["embed", "embed_flat"]) {
