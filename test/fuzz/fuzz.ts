@@ -70,7 +70,10 @@ const DEEP_SIBLINGS = new Set([
   "convnext_base",
 ]);
 
-/** Every `.nn` file of the stdlib and examples, the fuzzer's starting points. */
+/** Test models that reach code the stdlib's own models do not: a scan with attention inside. */
+const EXTRA_SEEDS = ["test/webgpu/bahdanau-decoder.nn"];
+
+/** Every `.nn` file of the stdlib and examples (and EXTRA_SEEDS), the fuzzer's starting points. */
 export function loadSeeds(root: string): Seed[] {
   const seeds: Seed[] = [];
   for (const dir of ["stdlib", "examples"]) {
@@ -82,6 +85,11 @@ export function loadSeeds(root: string): Seed[] {
         .filter((e) => !DEEP_SIBLINGS.has(e));
       seeds.push({ file: `${dir}/${f}`, text, entries });
     }
+  }
+  for (const file of EXTRA_SEEDS) {
+    const text = readFileSync(join(root, file), "utf8");
+    const entries = [...text.matchAll(/^\s*(?:model|layer)\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
+    seeds.push({ file, text, entries });
   }
   return seeds;
 }
