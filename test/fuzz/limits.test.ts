@@ -50,9 +50,9 @@ describe("resource limits", () => {
     expect(failure(filtered)).toMatchObject({ code: "NN5008", line: 2 });
   });
 
-  it("the graph-node limit fires at 100,000 nodes", () => {
+  it("the graph-node limit fires at 40,000 nodes", () => {
     const stage = "[for i in 0..10000: relu]";
-    const f = failure(`  x -> ${Array(12).fill(stage).join(" -> ")}`);
+    const f = failure(`  x -> ${Array(5).fill(stage).join(" -> ")}`);
     expect(f.code).toBe("NN5005");
   });
 
