@@ -1,10 +1,11 @@
-// The long fuzz run: `npx tsx scripts/fuzz.ts --cases 100000 --seed 1`. Cases
-// are regenerated from (seed, index), so each failure it prints is a command
-// away from a regression file in test/fuzz/corpus/ (`--dump DIR` writes them).
+// The long fuzz run: `npx tsx scripts/fuzz.ts --cases 100000 --seed 2`. Cases
+// are regenerated from (seed, index) (`--case I` reruns one), so each failure
+// it prints is a command away from a regression file in test/fuzz/corpus/
+// (`--dump DIR` writes them; `--file F` runs one file as the corpus test does).
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadSeeds, makeCase, runCase } from "../test/fuzz/fuzz.js";
+import { caseFromFile, loadSeeds, makeCase, runCase } from "../test/fuzz/fuzz.js";
 
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -18,9 +19,18 @@ const start = Number(opt("start", "0"));
 const slowMs = Number(opt("slow-ms", "10000"));
 const dump = opt("dump", "");
 const only = opt("case", "");
+const file = opt("file", "");
 
 const seeds = loadSeeds(root);
 const stdlibDir = join(root, "stdlib");
+if (file !== "") {
+  // One regression file: `--file test/fuzz/corpus/x.nn` (or a --dump output).
+  const { outcome, ms, cpuMs } = runCase(caseFromFile(file), stdlibDir);
+  console.log(
+    `${file}: ${JSON.stringify(outcome)}, ${cpuMs.toFixed(0)} ms CPU, ${ms.toFixed(0)} ms wall`,
+  );
+  process.exit(outcome.kind === "crash" || cpuMs > slowMs ? 1 : 0);
+}
 const counts = { ok: 0, rejected: 0, crash: 0, slow: 0 };
 let maxMs = 0;
 let maxId = "";
@@ -47,7 +57,9 @@ for (let i = first; i < last; i++) {
     console.log(`case ${i} (${c.id}, entry ${c.entry}, ${c.target} -O${c.level}): ${why}`);
     if (dump !== "") {
       mkdirSync(dump, { recursive: true });
-      const header = `// fuzz seed ${seed} case ${i}${c.entry ? ` entry: ${c.entry}` : ""}\n`;
+      const entry = c.entry ? ` entry: ${c.entry}` : "";
+      const how = `${c.target === "gpu" ? " target: gpu" : ""}${c.level === 0 ? " -O0" : ""}`;
+      const header = `// fuzz seed ${seed} case ${i}${entry}${how}\n`;
       writeFileSync(join(dump, `seed${seed}-case${i}.nn`), header + c.text);
     }
   }

@@ -4,10 +4,10 @@
 // compiles or is refused with a coded diagnostic; NN9001, an uncoded exception
 // or a case taking more than 10 s of CPU time fails.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type FuzzCase, loadSeeds, makeCase, runCase } from "./fuzz.js";
+import { caseFromFile, loadSeeds, makeCase, runCase } from "./fuzz.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const stdlibDir = join(root, "stdlib");
@@ -18,28 +18,10 @@ const CASES = Number(process.env.NNC_FUZZ_CASES ?? 5000);
 const SEED = 1;
 const SLOW_MS = 10_000;
 
-/**
- * A corpus file names its entry (and optionally `target: gpu`, `-O0`, and
- * `up to: summary` for an elaboration-only case) in a first-line comment.
- */
-function corpusCase(file: string): FuzzCase {
-  const text = readFileSync(join(corpusDir, file), "utf8");
-  const head = text.split("\n", 1)[0]!;
-  const entry = /entry: (\w+)/.exec(head)?.[1];
-  return {
-    id: file,
-    text,
-    entry,
-    target: /target: gpu/.test(head) ? "gpu" : "cpu",
-    level: /-O0/.test(head) ? 0 : 1,
-    upTo: /up to: summary/.test(head) ? "summary" : "wgsl",
-  };
-}
-
 describe("fuzz regression corpus", () => {
   const files = readdirSync(corpusDir).filter((f) => f.endsWith(".nn"));
   it.each(files)("%s compiles or is refused with a code", (file) => {
-    const { outcome, cpuMs } = runCase(corpusCase(file), stdlibDir);
+    const { outcome, cpuMs } = runCase(caseFromFile(join(corpusDir, file)), stdlibDir);
     expect(outcome.kind === "crash" ? outcome.message : "clean").toBe("clean");
     expect(cpuMs).toBeLessThan(SLOW_MS);
   });

@@ -252,6 +252,24 @@ export function makeCase(seeds: Seed[], seed: number, index: number): FuzzCase {
   };
 }
 
+/**
+ * A regression case from a file (test/fuzz/corpus/, or one `scripts/fuzz.ts
+ * --dump` wrote): its first line names the entry, and optionally `target: gpu`,
+ * `-O0`, and `up to: summary` for an elaboration-only case.
+ */
+export function caseFromFile(path: string): FuzzCase {
+  const text = readFileSync(path, "utf8");
+  const head = text.split("\n", 1)[0]!;
+  return {
+    id: path,
+    text,
+    entry: /entry: (\w+)/.exec(head)?.[1],
+    target: /target: gpu/.test(head) ? "gpu" : "cpu",
+    level: /-O0/.test(head) ? 0 : 1,
+    upTo: /up to: summary/.test(head) ? "summary" : "wgsl",
+  };
+}
+
 /** The whole pipeline short of a device: elaboration, summary, optimizer, kernels and WGSL. */
 export function runCase(c: FuzzCase, stdlibDir: string): CaseResult {
   const t0 = performance.now();
