@@ -164,7 +164,7 @@ function mutateTokens(r: Rand, toks: string[], names: string[], donor: string[])
   if (real.length === 0) return;
   const at = pick(r, real);
   // Weighted towards edits that keep the syntax, so most cases reach elaboration and beyond.
-  switch (pick(r, [0, 0, 0, 0, 1, 1, 1, 7, 7, 5, 5, 3, 2, 4, 6])) {
+  switch (pick(r, [0, 0, 0, 0, 1, 1, 1, 7, 7, 5, 5, 3, 2, 4, 6, 8, 8])) {
     case 0: {
       const nums = real.filter((i) => isNumber(toks[i]!));
       if (nums.length > 0) toks[pick(r, nums)] = pick(r, NUMBERS);
@@ -192,6 +192,13 @@ function mutateTokens(r: Rand, toks: string[], names: string[], donor: string[])
     case 6: {
       const from = int(r, Math.max(1, donor.length));
       toks.splice(at, int(r, 6), ...donor.slice(from, from + 1 + int(r, 30)));
+      break;
+    }
+    case 8: {
+      // A symbolic dimension (`N`, `H`, `T`: one capital letter) fixed to a size:
+      // inputs otherwise default every unbound dimension to 1.
+      const dims = real.filter((i) => /^[A-Z]$/.test(toks[i]!));
+      if (dims.length > 0) toks[pick(r, dims)] = String(1 + int(r, 40));
       break;
     }
     default: {
