@@ -18,6 +18,7 @@ import { parse } from "../../grammar/parser.js";
 import { didYouMean } from "../core/diagnostics.js";
 import { type DType, formatType } from "../core/types.js";
 import { type InitRule, initRules } from "../graph/graph.js";
+import { boundedString, shownLength } from "./budget.js";
 import { builtins, tensorMethods } from "./builtins/index.js";
 import { applyStage, builtinCallable, type EvaluatedArg, invoke, sequenceOf } from "./calls.js";
 import { type Ctx, charge, limits, pathOf, raise, withPrefix } from "./context.js";
@@ -724,20 +725,6 @@ function labelOf(ctx: Ctx, scope: Scope, e: Labeled): string {
   return label;
 }
 
-/** A string of `length` characters made by `make`, or NN5009 before it is made when too long. */
-function boundedString(ctx: Ctx, length: number, span: Span, make: () => string): string {
-  if (length > limits.stringLength) {
-    raise(
-      ctx,
-      "NN5009",
-      `the string would be ${length} characters, more than ${limits.stringLength}`,
-      span,
-    );
-  }
-  charge(ctx, Math.ceil(length / 64), span);
-  return make();
-}
-
 /** Fills `{name}` and `{a.b}` holes of a string from the scope. */
 function fillTemplate(ctx: Ctx, scope: Scope, text: string, span: Span): string {
   if (!text.includes("{")) return text;
@@ -749,27 +736,6 @@ function fillTemplate(ctx: Ctx, scope: Scope, text: string, span: Span): string 
     return boundedString(ctx, length, span, () => show(v));
   });
   return filled;
-}
-
-/** How long show(v) is, counted only up to `cap` (then any number above it). */
-function shownLength(v: Value, cap: number): number {
-  if (v.k === "list") {
-    let n = 2;
-    for (const x of v.items) {
-      n += 2 + shownLength(x, cap - n);
-      if (n > cap) return n;
-    }
-    return n;
-  }
-  if (v.k === "record") {
-    let n = 2;
-    for (const [k, x] of v.fields) {
-      n += k.length + 4 + shownLength(x, cap - n);
-      if (n > cap) return n;
-    }
-    return n;
-  }
-  return show(v).length;
 }
 
 const holeCache = new Map<string, Expr | string>();
