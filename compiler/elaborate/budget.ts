@@ -6,8 +6,8 @@ import type { Span } from "../core/span.js";
 import { type Ctx, charge, limits, raise } from "./context.js";
 import { show, type Value } from "./values.js";
 
-export /** A string of `length` characters made by `make`, or NN5009 before it is made when too long. */
-function boundedString(ctx: Ctx, length: number, span: Span, make: () => string): string {
+/** A string of `length` characters made by `make`, or NN5009 before it is made when too long. */
+export function boundedString(ctx: Ctx, length: number, span: Span, make: () => string): string {
   if (length > limits.stringLength) {
     raise(
       ctx,
@@ -20,8 +20,8 @@ function boundedString(ctx: Ctx, length: number, span: Span, make: () => string)
   return make();
 }
 
-export /** How long show(v) is, counted only up to `cap` (then any number above it). */
-function shownLength(v: Value, cap: number): number {
+/** How long show(v) is, counted only up to `cap` (then any number above it). */
+export function shownLength(v: Value, cap: number): number {
   if (v.k === "list") {
     let n = 2;
     for (const x of v.items) {
