@@ -53,6 +53,7 @@ export const codes = {
   NN4004: "input does not match its declared type",
   NN4005: "check failed",
   NN4006: "invalid attribute",
+  NN4009: "zero-size dimension",
   // NN5xxx: limits
   NN5001: "recursion too deep",
   NN5002: "comprehension too large",
@@ -61,6 +62,8 @@ export const codes = {
   NN5005: "graph too large",
   NN5006: "kernel binds too many storage buffers",
   NN5007: "tensor larger than a storage binding may be",
+  NN5008: "elaboration too expensive",
+  NN5009: "string too long",
   // NN6xxx: weights and inputs
   NN6001: "invalid safetensors header",
   NN6002: "weight file truncated or oversized",

@@ -88,7 +88,13 @@ export function elaborateEntry(
   sources: SourceMap,
   stdlibFiles: Set<string>,
 ): Elaborated {
-  const session: Session = { builder: new GraphBuilder(), sources, stdlibFiles, layers: [] };
+  const session: Session = {
+    builder: new GraphBuilder(),
+    sources,
+    stdlibFiles,
+    layers: [],
+    work: 0,
+  };
   const ctx = rootCtx(session);
   const owner = decl.name.name;
 
