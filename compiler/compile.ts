@@ -14,6 +14,7 @@ import {
   elaborateEntry,
   type InputSpec,
   pickEntry,
+  unboundDimsNote,
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph/graph.js";
@@ -283,9 +284,7 @@ export class CompiledModel {
           ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
           : "";
         const key = JSON.stringify(Object.entries(inputs ?? this.options.inputs ?? {}).sort());
-        const fused = this.pipeline(key).enabled("fuse")
-          ? `\n# kernels: the ops each one evaluates (the fuse pass)\n${printGroups(this.kernels(inputs))}`
-          : "";
+        const fused = this.pipeline(key).enabled("fuse") ? this.groupsNote(inputs) : "";
         return `${printGraph(g)}${prep}${fused}`;
       }
       case "kernels": {
@@ -301,6 +300,17 @@ export class CompiledModel {
         return this.plan(inputs)
           .kernels.map((k) => k.wgsl)
           .join("\n");
+    }
+  }
+
+  /** The fuse pass's groups for `inspect opt`; a kernel-stage error is shown, not thrown, since the graph itself is fine. */
+  private groupsNote(inputs?: Record<string, InputSpec>): string {
+    const head = "\n# kernels: the ops each one evaluates (the fuse pass)\n";
+    try {
+      return `${head}${printGroups(this.kernels(inputs))}`;
+    } catch (e) {
+      if (!(e instanceof NncError)) throw e;
+      return `${head}# not lowered: ${e.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}\n`;
     }
   }
 
@@ -346,10 +356,7 @@ export class CompiledModel {
       paramBytes,
       flops,
       graphNodes: g.nodes.length,
-      notes:
-        e.defaultedDims.length > 0
-          ? [`unbound input dims set to ${e.defaultedDims.join(", ")} (choose with --shape)`]
-          : [],
+      notes: e.defaultedDims.length > 0 ? [unboundDimsNote(e.defaultedDims)] : [],
     };
   }
 }

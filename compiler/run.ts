@@ -9,6 +9,7 @@ import { seededParams } from "../runtime/weights/seeded.js";
 import { diagnostic, didYouMean, NncError } from "./core/diagnostics.js";
 import type { Tensor } from "./core/tensor.js";
 import { formatType, sameShape } from "./core/types.js";
+import { checkInputIndices } from "./graph/check-indices.js";
 import type { Graph } from "./graph/graph.js";
 import { runGraph } from "./graph/interpret.js";
 import { OpError } from "./ops/op.js";
@@ -88,4 +89,23 @@ export function planUnavailable(e: unknown): NncError | undefined {
     diagnostic("NN7002", "the WGSL code generator cannot compile this model for WebGPU"),
     ...why,
   ]);
+}
+
+/**
+ * The kernels clamp a gather index, so before a WebGPU run the token ids the
+ * CPU backend would reject (NN7001) are checked here, on the host.
+ */
+export function checkGpuIndices(graph: Graph, inputs: Map<string, Tensor>): void {
+  try {
+    checkInputIndices(graph, inputs);
+  } catch (e) {
+    if (e instanceof OpError)
+      throw new NncError(
+        diagnostic(e.code, e.message, e.span, {
+          ...(e.hint ? { hint: e.hint } : {}),
+          ...(e.trace?.length ? { trace: e.trace } : {}),
+        }),
+      );
+    throw e;
+  }
 }

@@ -17,6 +17,7 @@ import { withDerived } from "./passes/prep.js";
 import { packageRoot } from "./paths.js";
 import {
   type Backend,
+  checkGpuIndices,
   checkInputs,
   loadWeights,
   planUnavailable,
@@ -165,6 +166,7 @@ export class Session {
     checkInputs(this.graph, inputs);
     this.stats.runs++;
     if (!this.gpu) return runOnCpu(this.graph, inputs, this.params);
+    checkGpuIndices(this.graph, inputs);
     return this.gpu.run(inputs);
   }
 

@@ -16,7 +16,7 @@ import { diagnostic, NncError, type TraceFrame } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { LayerRecord } from "../elaborate/context.js";
-import type { InputSpec } from "../elaborate/entry.js";
+import { type InputSpec, unboundDimsNote } from "../elaborate/entry.js";
 import type { GraphParam } from "../graph/graph.js";
 import { loadedParams } from "../passes/prep.js";
 import type { Backend } from "../run.js";
@@ -205,7 +205,8 @@ export function collectInputs(model: CompiledModel, v: Parsed, io: Io): Map<stri
       shapes[k] = { shape: t.shape, dtype: t.dtype };
     }
   }
-  const graph = model.elaborate(shapes).graph;
+  const { graph, defaultedDims } = model.elaborate(shapes);
+  if (defaultedDims.length > 0 && !v.json) io.err(`note: ${unboundDimsNote(defaultedDims)}`);
   const names = new Set(graph.inputs.map((i) => i.name));
   for (const k of specs.keys())
     if (!names.has(k))

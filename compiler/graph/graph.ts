@@ -24,7 +24,12 @@ export interface GraphNode {
   scope?: string;
 }
 
-/** How the seeded initializer of shared/fixtures/SPEC.md fills a parameter. */
+/**
+ * How the seeded initializer of shared/fixtures/SPEC.md fills a parameter. The first
+ * eight are SPEC's rules; `constant`, `normal`, `kaiming` and `xavier` are the explicit
+ * `init` rules a layer may choose (docs/language.md, "Initializers"), their numbers in
+ * GraphParam.initArgs.
+ */
 export type InitRule =
   | "uniform"
   | "norm_weight"
@@ -33,7 +38,11 @@ export type InitRule =
   | "running_var"
   | "zeros"
   | "ones"
-  | "untouched";
+  | "untouched"
+  | "constant"
+  | "normal"
+  | "kaiming"
+  | "xavier";
 
 export const initRules: readonly InitRule[] = [
   "uniform",
@@ -44,6 +53,10 @@ export const initRules: readonly InitRule[] = [
   "zeros",
   "ones",
   "untouched",
+  "constant",
+  "normal",
+  "kaiming",
+  "xavier",
 ];
 
 export interface GraphParam {
@@ -52,6 +65,8 @@ export interface GraphParam {
   node: number;
   kind: "parameter" | "buffer";
   init: InitRule;
+  /** The rule's arguments: constant [value], normal [mean, std], uniform [bound]. */
+  initArgs?: readonly number[];
   type: TensorType;
   span?: Span;
   /** Computed from other params by `prep` when weights are bound; never loaded or saved. */

@@ -104,6 +104,8 @@ class Fuser {
   readonly consumers = new Map<number, number[]>();
   private readonly useCache = new Map<number, Use[]>();
   private readonly depths = new Map<number, number>();
+  /** How many graph nodes, in order, `depths` covers. */
+  private depthsFilled = 0;
   readonly groupOf = new Map<number, Group>();
 
   constructor(
@@ -245,13 +247,19 @@ class Fuser {
   private depth(id: number): number {
     const hit = this.depths.get(id);
     if (hit !== undefined) return hit;
-    // Graph order is topological: fill the table up to `id` once.
-    for (const n of this.g.graph.nodes) {
-      if (this.depths.has(n.id)) continue;
-      const below = Math.max(0, ...n.inputs.map((i) => this.depths.get(i) ?? 0));
+    // Graph order is topological: fill the table up to `id`, resuming where the
+    // last fill stopped (rescanning from the start made fusion quadratic).
+    const nodes = this.g.graph.nodes;
+    for (; this.depthsFilled < nodes.length; this.depthsFilled++) {
+      const n = nodes[this.depthsFilled]!;
+      let below = 0;
+      for (const i of n.inputs) below = Math.max(below, this.depths.get(i) ?? 0);
       const heavy = this.compute.has(n.id) && isHeavy(this.category(n.id)) ? 1 : 0;
       this.depths.set(n.id, below + heavy);
-      if (n.id === id) break;
+      if (n.id === id) {
+        this.depthsFilled++;
+        break;
+      }
     }
     return this.depths.get(id)!;
   }

@@ -32,6 +32,7 @@ export class GraphRunner {
   ): Promise<Map<string, Tensor>> {
     checkInputs(this.graph, inputs);
     if (this.backend === "cpu") return runOnCpu(this.graph, inputs, params);
+    checkGpuIndices(this.graph, inputs);
     this.gpu ??= this.allocate();
     const gpu = await this.gpu;
     if (this.uploaded !== params) {

@@ -93,15 +93,16 @@ describe("syntax errors", () => {
     ]);
   });
 
-  it("explains a missing `then`/`else`, and a block with one parameter list", () => {
+  it("explains a missing `then`/`else`, and a header that is neither form", () => {
     expect(errors("def f = if a then b")).toEqual([
       "1:20 NN1001 expected `else` to go with the `if` at 1:9, found the end of the file",
     ]);
-    const [d] = parse("def f(x) { x }", "t.nn").diagnostics;
+    // One list before a block is the input list (test/diagnostics/language-edges.test.ts).
+    const [d] = parse("def f(c: int) x", "t.nn").diagnostics;
     expect(`${d?.span?.col} ${d?.message}`).toBe(
-      "10 expected `(` to open the input list, or `=` for a point-free def, found `{`",
+      "15 expected `(` to open the input list, or `=` for a point-free def, found `x`",
     );
-    expect(d?.hint).toContain("write `()` when there are no hyperparameters");
+    expect(d?.hint).toContain("without hyperparameters, `NAME(inputs) { ... }`");
   });
 
   it("rejects the point-free form for models and layers (NN1006), and other misplaced tokens", () => {

@@ -18,7 +18,7 @@ vi.mock("../../runtime/webgpu/probe.js", async (original) => {
  * a device gets by default (NN5006); they run once scan kernels are split or
  * the adapter's limits are requested (issue 17's storage-buffer item).
  */
-const gpuBlocked = new Set([
+const gpuBlocked = new Set<string>([
   "rnn_tanh",
   "lstm_1layer",
   "lstm_2layer",
