@@ -7,7 +7,7 @@ import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Graph } from "../graph/graph.js";
 import { type OptimizeOptions, optimize, Pipeline } from "../pipeline/index.js";
-import { type Backend, checkInputs, planUnavailable, runOnCpu } from "../run.js";
+import { type Backend, checkGpuIndices, checkInputs, planUnavailable, runOnCpu } from "../run.js";
 import type { Target } from "../target/target.js";
 
 export class GraphRunner {

@@ -13,22 +13,6 @@ vi.mock("../../runtime/webgpu/probe.js", async (original) => {
   };
 });
 
-/**
- * On WebGPU the backward scans (BPTT) bind more storage buffers than the 8
- * a device gets by default (NN5006); they run once scan kernels are split or
- * the adapter's limits are requested (issue 17's storage-buffer item).
- */
-const gpuBlocked = new Set<string>([
-  "rnn_tanh",
-  "lstm_1layer",
-  "lstm_2layer",
-  "lstm_bidir",
-  "lstm_bidir_2layer",
-  "gru",
-  "gru_2layer",
-  "seq2seq",
-]);
-
 const cases = gradCases();
 
 describe("grad fixtures", () => {
@@ -41,8 +25,7 @@ describe("grad fixtures", () => {
       for (const opt of optLevels) {
         describe(`-O${opt}`, () => {
           for (const c of cases) {
-            const skip = backend === "webgpu" && gpuBlocked.has(c.fixture);
-            it.skipIf(skip)(
+            it(
               c.fixture,
               async () => {
                 const bad = await checkGradCase(c, runFlags(backend, opt));

@@ -64,61 +64,54 @@ function optimizerOf(kind: OptimizerSpec["kind"], fx: TrainFixture): OptimizerSp
 const near = (got: number, want: Scalar, rtol: number) =>
   expect(Math.abs(got - want.value)).toBeLessThanOrEqual(want.atol + rtol * Math.abs(want.value));
 
-/** Backends whose step graphs run today: on WebGPU the LSTM's backward scan exceeds 8 storage buffers (NN5006). */
-const gpuBlocked = new Set(["train_lstm_classifier_sgd"]);
-
 for (const backend of ["cpu", "webgpu"] as const) {
   describe.skipIf(backend === "webgpu" && !inject("gpu").ok)(
     `training fixtures on ${backend}`,
     () => {
       for (const opt of optLevels) {
         for (const c of cases) {
-          it.skipIf(backend === "webgpu" && gpuBlocked.has(c.fixture))(
-            `${c.fixture} -O${opt}`,
-            async () => {
-              const fx = JSON.parse(
-                readFileSync(fixturePath(`grad/${c.fixture}.json`), "utf8"),
-              ) as TrainFixture;
-              const model = compile({ file: source }, { entry: c.entry, optimize: { level: opt } });
-              const batch = new Map<string, Tensor>();
-              for (const t of fx.inputs) {
-                const rule = t.rule ?? { kind: "uniform" as const, scale: 1 };
-                batch.set(t.name, seededInput(t.name, t.shape, rule));
+          it(`${c.fixture} -O${opt}`, async () => {
+            const fx = JSON.parse(
+              readFileSync(fixturePath(`grad/${c.fixture}.json`), "utf8"),
+            ) as TrainFixture;
+            const model = compile({ file: source }, { entry: c.entry, optimize: { level: opt } });
+            const batch = new Map<string, Tensor>();
+            for (const t of fx.inputs) {
+              const rule = t.rule ?? { kind: "uniform" as const, scale: 1 };
+              batch.set(t.name, seededInput(t.name, t.shape, rule));
+            }
+            const lr = fx.optimizer.hyperparameters.lr as number;
+            const trainer = new Trainer(model, {
+              optimizer: optimizerOf(c.kind, fx),
+              lr,
+              backend,
+            });
+            for (let s = 1; s <= fx.steps; s++) {
+              const r = await trainer.run(batch);
+              near(r.loss, fx.losses[s - 1]!, fx.tolerance.rtol);
+              const norm = fx.grad_norms?.find((g) => g.step === s);
+              if (norm) near(r.gradNorm!, norm.total_norm, fx.tolerance.rtol);
+              const after = fx.params_after.find((p) => p.step === s);
+              for (const [name, want] of Object.entries(after?.params ?? {})) {
+                const got = trainer.params.get(name)!;
+                // params_after: |ts − torch| ≤ atol only (SPEC.md §12.4).
+                const tol: Fixture = { tolerance: { atol: want.atol, rtol: 0 } } as Fixture;
+                const bad = compareOutput(
+                  tol,
+                  { ...want, name },
+                  got.data as Float32Array,
+                  got.shape,
+                );
+                expect({ step: s, name, bad: bad.slice(0, 3) }).toEqual({
+                  step: s,
+                  name,
+                  bad: [],
+                });
               }
-              const lr = fx.optimizer.hyperparameters.lr as number;
-              const trainer = new Trainer(model, {
-                optimizer: optimizerOf(c.kind, fx),
-                lr,
-                backend,
-              });
-              for (let s = 1; s <= fx.steps; s++) {
-                const r = await trainer.run(batch);
-                near(r.loss, fx.losses[s - 1]!, fx.tolerance.rtol);
-                const norm = fx.grad_norms?.find((g) => g.step === s);
-                if (norm) near(r.gradNorm!, norm.total_norm, fx.tolerance.rtol);
-                const after = fx.params_after.find((p) => p.step === s);
-                for (const [name, want] of Object.entries(after?.params ?? {})) {
-                  const got = trainer.params.get(name)!;
-                  // params_after: |ts − torch| ≤ atol only (SPEC.md §12.4).
-                  const tol: Fixture = { tolerance: { atol: want.atol, rtol: 0 } } as Fixture;
-                  const bad = compareOutput(
-                    tol,
-                    { ...want, name },
-                    got.data as Float32Array,
-                    got.shape,
-                  );
-                  expect({ step: s, name, bad: bad.slice(0, 3) }).toEqual({
-                    step: s,
-                    name,
-                    bad: [],
-                  });
-                }
-              }
-              const loss = ((await trainer.evaluate(batch)).get("loss")!.data as Float32Array)[0]!;
-              near(loss, fx.loss_after, fx.tolerance.rtol);
-            },
-            300_000,
-          );
+            }
+            const loss = ((await trainer.evaluate(batch)).get("loss")!.data as Float32Array)[0]!;
+            near(loss, fx.loss_after, fx.tolerance.rtol);
+          }, 300_000);
         }
       }
     },
