@@ -74,6 +74,12 @@ export const codes = {
   NN7001: "index out of range at run time",
   NN7002: "backend unavailable",
   NN7003: "device error",
+  // NN8xxx: ONNX export and import
+  NN8001: "invalid ONNX file",
+  NN8002: "ONNX op not supported",
+  NN8003: "missing ONNX initializer",
+  NN8004: "ONNX opset too old",
+  NN8005: "graph cannot be exported to ONNX",
   // NN9xxx: internal
   NN9001: "internal compiler error",
 } as const;
