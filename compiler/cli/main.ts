@@ -17,6 +17,7 @@ import { type Backend, backends, type RunResult, type Weights } from "../run.js"
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
+import { exportCommand } from "./onnx.js";
 
 export interface Io {
   out: (text: string) => void;
@@ -30,6 +31,8 @@ const usage = `usage:
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
   nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
                    [--compare O0] [--json]
+  nnc export SOURCE --onnx OUT.onnx [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
+                    [--weights seeded|FILE.safetensors]
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
 and --target ${targets.join("|")}: the adapter class the tune pass picks tiles for (default cpu: lavapipe).
@@ -52,6 +55,7 @@ const options = {
   target: { type: "string" },
   runs: { type: "string" },
   compare: { type: "string" },
+  onnx: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -319,6 +323,7 @@ const commandFlags: Record<string, Flag[]> = {
   inspect: [...common, "shape", "stage"],
   run: [...common, "input", "weights", "backend", "json"],
   bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
+  export: [...common, "shape", "weights", "onnx"],
 };
 /** What to use instead, where a flag belongs to another command. */
 const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {
@@ -384,8 +389,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
+      case "export":
+        exportCommand(compileFrom(source, v, sources), v, shapesFrom(v), io);
+        return 0;
       default:
-        throw new UsageError(`unknown command \`${command}\` (check, run, inspect, bench)`);
+        throw new UsageError(`unknown command \`${command}\` (check, run, inspect, bench, export)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
