@@ -17,7 +17,7 @@ import { type Backend, backends, type RunResult, type Weights } from "../run.js"
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
-import { exportCommand } from "./onnx.js";
+import { checkOnnx, exportCommand, isOnnxFile, runOnnx } from "./onnx.js";
 
 export interface Io {
   out: (text: string) => void;
@@ -36,7 +36,8 @@ const usage = `usage:
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
 and --target ${targets.join("|")}: the adapter class the tune pass picks tiles for (default cpu: lavapipe).
-SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
+SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50);
+run and check also take a MODEL.onnx (inputs may then be TensorProto files, NAME=FILE.pb).
 --backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
 SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
 
@@ -366,6 +367,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     checkFlags(command, v);
     switch (command) {
       case "check":
+        if (isOnnxFile(source)) {
+          const shapes = Object.fromEntries(
+            Object.entries(shapesFrom(v)).map(([k, s]) => [k, s.shape!]),
+          );
+          checkOnnx(source, shapes, v.json === true, io);
+          return 0;
+        }
         check(compileFrom(source, v, sources), v, io);
         return 0;
       case "inspect":
@@ -376,7 +384,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
           checkBackendFlag(v);
           // Probe for an adapter while the model compiles.
           const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
-          await run(compileFrom(source, v, sources), v, probe, io);
+          if (isOnnxFile(source)) {
+            const pairs = keyValues(v.input, "input");
+            await runOnnx(source, v, pairs, () => pickBackend(v, probe, io), optimizeFrom(v), io);
+          } else await run(compileFrom(source, v, sources), v, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.
           await closeGpu();

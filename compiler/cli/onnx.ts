@@ -1,12 +1,25 @@
-// The ONNX commands of the CLI (`nnc export`), kept apart from main.ts, which
-// only dispatches to them: compile, bind weights, write the .onnx file.
+// The ONNX commands of the CLI, kept apart from main.ts, which only
+// dispatches to them: `nnc export` (compile, bind weights, write the .onnx),
+// and `nnc run` / `nnc check` on a MODEL.onnx (import, then run or summarise).
 
+import { basename } from "node:path";
 import { writeFileAtomic } from "../../runtime/weights/bytes.js";
-import type { CompiledModel } from "../compile.js";
+import type { CompiledModel, Summary } from "../compile.js";
+import { diagnostic, NncError } from "../core/diagnostics.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
 import { exportOnnx } from "../onnx/export.js";
-import { loadWeights } from "../run.js";
-import { UsageError } from "./inputs.js";
+import type { ImportedModel } from "../onnx/import.js";
+import { loadOnnx, readTensorPb, runImported } from "../onnx/run-onnx.js";
+import { getOp } from "../ops/index.js";
+import type { OptimizeOptions } from "../passes/index.js";
+import { type Backend, loadWeights } from "../run.js";
+import { formatOutput, formatSummary, tensorJson } from "./format.js";
+import { makeInput, parseInputSpec, UsageError } from "./inputs.js";
+
+export const isOnnxFile = (path: string | undefined): path is string =>
+  path !== undefined && path.toLowerCase().endsWith(".onnx");
 
 export interface ExportFlags {
   onnx?: string | undefined;
@@ -32,4 +45,102 @@ export function exportCommand(
   const bytes = exportOnnx(graph, params, model.entryName);
   writeFileAtomic(v.onnx, bytes);
   io.err(`wrote ${v.onnx} (${bytes.length} bytes, ${graph.params.length} initializers)`);
+}
+
+/** `nnc check MODEL.onnx`: the imported model's inputs, outputs and nodes. */
+export function checkOnnx(
+  file: string,
+  shapes: Record<string, number[]>,
+  json: boolean,
+  io: { out: (t: string) => void },
+): void {
+  const m = loadOnnx(file, shapes);
+  io.out(json ? JSON.stringify(onnxSummary(file, m)) : formatSummary(onnxSummary(file, m)));
+}
+
+function onnxSummary(file: string, m: ImportedModel): Summary {
+  const g = m.graph;
+  let flops = 0;
+  for (const n of g.nodes) {
+    const f = getOp(n.op).flops;
+    if (f)
+      flops += f(
+        n.inputs.map((i) => g.nodes[i]!.type),
+        n.type,
+        n.attrs,
+      );
+  }
+  const params = [...m.weights.values()].reduce((p, t) => p + t.data.length, 0);
+  return {
+    entry: basename(file),
+    file,
+    inputs: g.inputs.map((i) => ({ name: i.name, type: i.type })),
+    outputs: g.outputs.map((o) => ({ name: o.name, type: g.nodes[o.node]!.type })),
+    rows: m.nodes.map((n) => ({
+      path: n.name,
+      layer: n.op,
+      output: n.output ? formatType(n.output) : "-",
+      params: n.params,
+    })),
+    params,
+    buffers: 0,
+    paramBytes: params * 4,
+    flops,
+    graphNodes: g.nodes.length,
+    notes: [`ONNX opset ${m.opset}`],
+  };
+}
+
+export interface OnnxRunFlags {
+  input?: string[] | undefined;
+  weights?: string | undefined;
+  json?: boolean | undefined;
+}
+
+/** `nnc run MODEL.onnx`: inputs as for a .nn source, plus TensorProto files (NAME=FILE.pb). */
+export async function runOnnx(
+  file: string,
+  v: OnnxRunFlags,
+  inputPairs: [string, string][],
+  pickBackend: () => Promise<{ backend: Backend }>,
+  optimize: OptimizeOptions,
+  io: { out: (t: string) => void; err: (t: string) => void },
+): Promise<void> {
+  if (v.weights !== undefined)
+    throw new UsageError("a .onnx model carries its weights (its initializers); drop --weights");
+  const inputs = new Map<string, Tensor>();
+  for (const [k, spec] of inputPairs)
+    inputs.set(
+      k,
+      spec.endsWith(".pb") ? readTensorPb(spec) : makeInput(k, parseInputSpec(k, spec)),
+    );
+  const shapes = Object.fromEntries([...inputs].map(([k, t]) => [k, t.shape]));
+  const model = loadOnnx(file, shapes);
+  for (const gi of model.graph.inputs) {
+    if (inputs.has(gi.name)) continue;
+    if (gi.type.dtype !== "f32")
+      throw new NncError(
+        diagnostic(
+          "NN6009",
+          `input \`${gi.name}\` is ${formatType(gi.type)}: give it with --input ${gi.name}=FILE`,
+        ),
+      );
+    io.err(`note: input \`${gi.name}\` not given; using seeded:${gi.type.shape.join("x")}`);
+    inputs.set(
+      gi.name,
+      makeInput(gi.name, parseInputSpec(gi.name, `seeded:${gi.type.shape.join("x") || "1"}`)),
+    );
+  }
+  const { backend } = await pickBackend();
+  const outputs = await runImported(model, inputs, backend, optimize);
+  if (v.json) {
+    const outs = Object.fromEntries([...outputs].map(([k, t]) => [k, tensorJson(t)]));
+    io.out(JSON.stringify({ outputs: outs, backend, entry: basename(file) }));
+  } else {
+    io.out(
+      [`${basename(file)} on ${backend}`, ...[...outputs].map(([k, t]) => formatOutput(k, t))].join(
+        "\n",
+      ),
+    );
+  }
 }

@@ -74,35 +74,44 @@ export interface ModelProto {
   graph?: GraphProto;
 }
 
-let modelType: protobuf.Type | undefined;
+let root: protobuf.Root | undefined;
 
-function modelProto(): protobuf.Type {
-  modelType ??= protobuf
-    .parse(onnxProtoText, { keepCase: true })
-    .root.lookupType("onnx.ModelProto");
-  return modelType;
+function lookup(name: string): protobuf.Type {
+  root ??= protobuf.parse(onnxProtoText, { keepCase: true }).root;
+  return root.lookupType(name);
 }
 
+// longs as numbers: every int64 nnc reads is a dim, an axis or an index (values out of
+// the safe range are saturated where they are read).
+const decodeOptions = { longs: Number, bytes: Uint8Array, defaults: true };
+
 export function encodeModel(model: ModelProto): Uint8Array {
-  const t = modelProto();
+  const t = lookup("onnx.ModelProto");
   return t.encode(t.fromObject(model as unknown as Record<string, unknown>)).finish();
 }
 
 /** Decodes a .onnx file; NN8001 naming the file for bytes that are not a ModelProto. */
 export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
-  const t = modelProto();
+  const t = lookup("onnx.ModelProto");
   try {
-    // longs as numbers: every int64 nnc reads is a dim, an axis or an index.
-    return t.toObject(t.decode(bytes), {
-      longs: Number,
-      bytes: Uint8Array,
-      defaults: true,
-    }) as ModelProto;
+    return t.toObject(t.decode(bytes), decodeOptions) as ModelProto;
   } catch (e) {
     throw new NncError(
       diagnostic("NN8001", `${file}: not a valid ONNX model (${(e as Error).message})`, undefined, {
         hint: "the file may be truncated or not an .onnx file",
       }),
+    );
+  }
+}
+
+/** A serialized TensorProto (an ONNX test case's input_0.pb); NN8001 if it is not one. */
+export function decodeTensor(bytes: Uint8Array, file: string): TensorProto {
+  const t = lookup("onnx.TensorProto");
+  try {
+    return t.toObject(t.decode(bytes), decodeOptions) as TensorProto;
+  } catch (e) {
+    throw new NncError(
+      diagnostic("NN8001", `${file}: not a valid TensorProto (${(e as Error).message})`),
     );
   }
 }
