@@ -3,6 +3,7 @@
 // Gemm/MatMul and DepthToSpace. Scan and the recurrent cells are in import-scan.ts.
 
 import type { GraphImporter, Val } from "./import.js";
+import { rnnRules } from "./import-rnn.js";
 import { importScanRules } from "./import-scan.js";
 import { Attrs, axisOf, bin, fail, need, type Rule, reshape, scalar } from "./import-util.js";
 
@@ -300,4 +301,5 @@ export const nnRules: Record<string, Rule> = {
   MatMul: (b, inputs) => [b.op("matmul", [need(inputs[0], "A"), need(inputs[1], "B")])],
   DepthToSpace: depthToSpace,
   ...importScanRules,
+  ...rnnRules,
 };

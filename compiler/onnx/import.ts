@@ -69,16 +69,28 @@ export class GraphImporter {
     if (own) return own;
     const outer = this.parent?.get(name);
     if (!outer) return undefined;
+    const local = this.capture(outer);
+    this.values.set(name, local);
+    return local;
+  }
+
+  private readonly captured = new Map<Val, Val>();
+
+  /** This (body) graph's handle on a value of the enclosing graph: an input, made once per value. */
+  capture(outer: Val): Val {
     if (outer.value && !outer.param) return outer; // a constant needs no capture
+    const hit = this.captured.get(outer);
+    if (hit) return hit;
+    const name = `captured${this.captures.length}`;
     const node = this.addNode("input", [], {
-      name: `captured${this.captures.length}`,
+      name,
       dtype: outer.type.dtype,
       shape: outer.type.shape,
     });
-    this.graph.inputs.push({ name: `captured${this.captures.length}`, node, type: outer.type });
+    this.graph.inputs.push({ name, node, type: outer.type });
     this.captures.push(outer);
     const local: Val = { type: outer.type, node };
-    this.values.set(name, local);
+    this.captured.set(outer, local);
     return local;
   }
 

@@ -35,6 +35,7 @@ export interface AttributeProto {
   t?: TensorProto;
   g?: GraphProto;
   floats?: number[];
+  strings?: Uint8Array[];
   ints?: (number | { toString(): string })[];
 }
 
