@@ -50,7 +50,7 @@ async function nncRun(dir: string, backend: string) {
   const inits = new Set(graph.initializer.map((t) => t.name));
   const names = graph.input.map((i) => i.name).filter((n) => !inits.has(n));
   const argv = ["run", join(dir, "model.onnx"), "--json", "--backend", backend];
-  inputs.forEach((f, k) => argv.push("--input", `${names[k]}=${join(data, f)}`));
+  for (const [k, f] of inputs.entries()) argv.push("--input", `${names[k]}=${join(data, f)}`);
   let out = "";
   let err = "";
   const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
