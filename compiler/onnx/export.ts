@@ -10,6 +10,7 @@ import { formatType } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
 import type { ScanAttrs } from "../ops/scan.js";
 import { seqAxis } from "../ops/scan.js";
+import { matchLayers } from "./export-layers.js";
 import { type EmitContext, rules, sizeOf } from "./export-ops.js";
 import {
   attrs,
@@ -47,14 +48,21 @@ class GraphWriter {
   /** Graph IR node id → ONNX value name. */
   readonly values = new Map<number, string>();
 
+  private readonly layers: ReturnType<typeof matchLayers>;
+
+  /** `entry`: the entry's name, when it is itself a layer the graph may be written as one op. */
   constructor(
     readonly names: Names,
     readonly graph: Graph,
-  ) {}
+    entry?: string,
+  ) {
+    this.layers = matchLayers(graph, entry);
+  }
 
   emitNodes(): void {
     for (const n of this.graph.nodes) {
       if (this.values.has(n.id)) continue; // bound already: an input, param or captured value
+      if (this.layers.skip.has(n.id)) continue; // inside a layer written as one op
       if (n.op === "input" || n.op === "param")
         throw new NncError(
           diagnostic("NN8005", `the graph's ${n.op} node ${n.id} has no value to export`),
@@ -62,7 +70,11 @@ class GraphWriter {
       const out = this.names.fresh(`${n.scope ? `${n.scope}/` : ""}${n.op}_${n.id}`);
       this.values.set(n.id, out);
       const inputs = n.inputs.map((i) => this.values.get(i)!);
-      if (n.op === "const") this.emitConst(n, out);
+      const layer = this.layers.matches.get(n.id);
+      if (layer) {
+        const ins = layer.inputs.map((i) => this.values.get(i)!);
+        this.ctx(n).node(layer.op, ins, out, layer.attribute);
+      } else if (n.op === "const") this.emitConst(n, out);
       else if (n.op === "scan") this.emitScan(n, inputs, out);
       else this.emitRule(n, inputs, out);
     }
@@ -205,7 +217,7 @@ function constTensor(n: GraphNode, v: number[]): Tensor {
  */
 export function exportModel(graph: Graph, params: Map<string, Tensor>, name = "nnc"): ModelProto {
   const names = new Names();
-  const w = new GraphWriter(names, graph);
+  const w = new GraphWriter(names, graph, name);
   const initializer: TensorProto[] = [];
   for (const i of graph.inputs) w.values.set(i.node, names.reserve(i.name));
   for (const p of graph.params) {

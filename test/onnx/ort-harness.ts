@@ -71,5 +71,5 @@ export function exportCase(
     [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
   );
   const graph = model.elaborate(shapes).graph;
-  return { bytes: exportOnnx(graph, loadWeights(graph, "seeded")), inputs };
+  return { bytes: exportOnnx(graph, loadWeights(graph, "seeded"), model.entryName), inputs };
 }
