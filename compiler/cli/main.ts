@@ -17,7 +17,7 @@ import { type Backend, backends, type RunResult, type Weights } from "../run.js"
 import { bench, formatBench } from "./bench.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
-import { checkOnnx, exportCommand, isOnnxFile, runOnnx } from "./onnx.js";
+import { checkOnnx, exportCommand, importCommand, isOnnxFile, runOnnx } from "./onnx.js";
 
 export interface Io {
   out: (text: string) => void;
@@ -33,6 +33,7 @@ const usage = `usage:
                    [--compare O0] [--json]
   nnc export SOURCE --onnx OUT.onnx [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
                     [--weights seeded|FILE.safetensors]
+  nnc import MODEL.onnx --out DIR [--shape NAME=DIMS]...
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
 and --target ${targets.join("|")}: the adapter class the tune pass picks tiles for (default cpu: lavapipe).
@@ -57,6 +58,7 @@ const options = {
   runs: { type: "string" },
   compare: { type: "string" },
   onnx: { type: "string" },
+  out: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -325,6 +327,7 @@ const commandFlags: Record<string, Flag[]> = {
   run: [...common, "input", "weights", "backend", "json"],
   bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
   export: [...common, "shape", "weights", "onnx"],
+  import: ["shape", "out", "help", "version"],
 };
 /** What to use instead, where a flag belongs to another command. */
 const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {
@@ -400,11 +403,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
+      case "import": {
+        if (!isOnnxFile(source)) throw new UsageError("nnc import takes a MODEL.onnx");
+        const shapes = Object.fromEntries(
+          Object.entries(shapesFrom(v)).map(([k, s]) => [k, s.shape!]),
+        );
+        importCommand(source, v.out, shapes, io);
+        return 0;
+      }
       case "export":
         exportCommand(compileFrom(source, v, sources), v, shapesFrom(v), io);
         return 0;
       default:
-        throw new UsageError(`unknown command \`${command}\` (check, run, inspect, bench, export)`);
+        throw new UsageError(
+          `unknown command \`${command}\` (check, run, inspect, bench, export, import)`,
+        );
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,17 +1,22 @@
 // The ONNX commands of the CLI, kept apart from main.ts, which only
 // dispatches to them: `nnc export` (compile, bind weights, write the .onnx),
-// and `nnc run` / `nnc check` on a MODEL.onnx (import, then run or summarise).
+// `nnc run` / `nnc check` on a MODEL.onnx (import, then run or summarise), and
+// `nnc import` (readable .nn source and .safetensors weights).
 
-import { basename } from "node:path";
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
 import { writeFileAtomic } from "../../runtime/weights/bytes.js";
+import { writeSafetensors } from "../../runtime/weights/safetensors.js";
 import type { CompiledModel, Summary } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
 import { exportOnnx } from "../onnx/export.js";
-import type { ImportedModel } from "../onnx/import.js";
-import { loadOnnx, readTensorPb, runImported } from "../onnx/run-onnx.js";
+import { type ImportedModel, importModel } from "../onnx/import.js";
+import { decodeModel } from "../onnx/proto.js";
+import { loadOnnx, readOnnxBytes, readTensorPb, runImported } from "../onnx/run-onnx.js";
+import { writeNn } from "../onnx/to-nn.js";
 import { getOp } from "../ops/index.js";
 import type { OptimizeOptions } from "../passes/index.js";
 import { type Backend, loadWeights } from "../run.js";
@@ -143,4 +148,24 @@ export async function runOnnx(
       ),
     );
   }
+}
+
+/** `nnc import MODEL.onnx --out DIR`: DIR/model.nn (readable .nn) and DIR/model.safetensors. */
+export function importCommand(
+  file: string,
+  out: string | undefined,
+  shapes: Record<string, number[]>,
+  io: { err: (t: string) => void },
+): void {
+  if (!out) throw new UsageError("nnc import needs --out DIR");
+  const bytes = readOnnxBytes(file);
+  const decoded = decodeModel(bytes, file);
+  const model = importModel(decoded, file, shapes);
+  const name = basename(file).replace(/\.onnx$/i, "");
+  // Everything is written in memory first: an error leaves no half-imported folder.
+  const nn = writeNn(decoded, model, name);
+  mkdirSync(out, { recursive: true });
+  writeSafetensors(join(out, "model.safetensors"), nn.weights);
+  writeFileAtomic(join(out, "model.nn"), new TextEncoder().encode(nn.source));
+  io.err(`wrote ${join(out, "model.nn")} and model.safetensors (${nn.weights.size} tensors)`);
 }

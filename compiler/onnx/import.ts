@@ -41,6 +41,8 @@ export interface ImportedModel {
   /** The params' values by name (the initializers), ready to run or to save. */
   weights: Map<string, Tensor>;
   opset: number;
+  /** Every ONNX value by name as imported (type, and value where known): what the .nn writer reads. */
+  values: Map<string, Val>;
 }
 
 /** Where an error happened: the ONNX node (index, name, op type). */
@@ -309,7 +311,7 @@ export function importModel(
   // Only the params the graph reads are its state_dict.
   const used = new Set(imp.graph.params.map((p) => p.name));
   for (const k of [...weights.keys()]) if (!used.has(k)) weights.delete(k);
-  return { graph: imp.graph, nodes: imp.imported, weights, opset };
+  return { graph: imp.graph, nodes: imp.imported, weights, opset, values: imp.values };
 }
 
 /** Decodes and imports the bytes of a .onnx file. */

@@ -12,16 +12,19 @@ import { type ImportedModel, importOnnx } from "./import.js";
 import { decodeTensor } from "./proto.js";
 import { fromTensorProto } from "./tensors.js";
 
-/** Reads and imports a .onnx file; a missing, unreadable or malformed file is NN8001. */
-export function loadOnnx(file: string, shapes?: Record<string, number[]>): ImportedModel {
-  let bytes: Uint8Array;
+/** The bytes of a .onnx file; a missing or unreadable one is NN8001. */
+export function readOnnxBytes(file: string): Uint8Array {
   try {
     if (!statSync(file).isFile()) throw new Error("not a regular file");
-    bytes = readFileSync(file);
+    return readFileSync(file);
   } catch (e) {
     throw new NncError(diagnostic("NN8001", `cannot read \`${file}\`: ${(e as Error).message}`));
   }
-  return importOnnx(bytes, file, shapes);
+}
+
+/** Reads and imports a .onnx file; a missing, unreadable or malformed file is NN8001. */
+export function loadOnnx(file: string, shapes?: Record<string, number[]>): ImportedModel {
+  return importOnnx(readOnnxBytes(file), file, shapes);
 }
 
 /** A TensorProto file (input_0.pb) as a host tensor. */

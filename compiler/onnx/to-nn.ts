@@ -1,0 +1,343 @@
+// `nnc import`: an ONNX model written as .nn source meant for people, plus its
+// weights. Each ONNX node becomes one `let`: a stdlib layer where the node is
+// one (Conv → conv, BatchNormalization → batchnorm, Gemm → linear, Gather on
+// a table → embedding, …), labelled from its weight's name, or an operator
+// or primitive otherwise. Shapes are the ones the importer folded, so
+// Shape/Gather/Concat chains feeding a Reshape are already constants here.
+
+import { diagnostic, NncError } from "../core/diagnostics.js";
+import type { Tensor } from "../core/tensor.js";
+import { formatType } from "../core/types.js";
+import type { ImportedModel, Val } from "./import.js";
+import { Attrs } from "./import-util.js";
+import type { ModelProto, NodeProto } from "./proto.js";
+
+export interface NnSource {
+  source: string;
+  /** The params of `source` by their .nn names. */
+  weights: Map<string, Tensor>;
+}
+
+/** An identifier from any ONNX name: `layer1.0.conv1` → `layer1_0_conv1`. */
+export function ident(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_]/g, "_").replace(/^_+|_+$/g, "");
+  return /^[A-Za-z]/.test(s) ? s : `v${s}`;
+}
+
+/** The shortest decimal that reads back as the same float32 (1e-5, not 0.000009999999747378752). */
+function num(x: number): string {
+  if (Number.isInteger(x)) return `${x}.0`;
+  for (let p = 1; p < 10; p++) {
+    const s = String(Number(x.toPrecision(p)));
+    if (Math.fround(Number(s)) === Math.fround(x)) return s;
+  }
+  return String(x);
+}
+const list = (xs: readonly number[]) => `[${xs.join(", ")}]`;
+/** A window size: an int when both dims agree. */
+const pairText = (xs: readonly number[]) =>
+  xs.length === 2 && xs[0] === xs[1] ? String(xs[0]) : list(xs);
+
+/** Keyword arguments, leaving out those at the layer's default. */
+function kwargs(pairs: [string, readonly number[] | number | boolean, string][]): string {
+  return pairs
+    .map(([k, v, dflt]) => {
+      const text = typeof v === "object" ? pairText(v) : String(v);
+      return text === dflt ? "" : `, ${k}=${text}`;
+    })
+    .join("");
+}
+
+class Writer {
+  readonly lines: string[] = [];
+  readonly names = new Map<string, string>();
+  readonly weights = new Map<string, Tensor>();
+  private readonly used = new Set<string>();
+
+  constructor(readonly m: ImportedModel) {}
+
+  fresh(hint: string): string {
+    let name = ident(hint);
+    for (let k = 2; this.used.has(name); k++) name = `${ident(hint)}_${k}`;
+    this.used.add(name);
+    return name;
+  }
+
+  val(name: string): Val {
+    return this.m.values.get(name)!;
+  }
+
+  /** An operand: a named value, or a scalar constant as a literal. */
+  ref(name: string, where: string): string {
+    const bound = this.names.get(name);
+    if (bound) return bound;
+    const v = this.val(name);
+    if (v?.value && v.value.data.length === 1 && v.value.dtype === "f32")
+      return num(Number(v.value.data[0]));
+    throw unsupported(
+      where,
+      `operand \`${name}\` is a constant tensor; .nn output has no literal for it`,
+    );
+  }
+
+  /** The initializer `name` (a weight); stored under the layer's param name when `param` is given. */
+  weight(name: string, param: string | undefined, where: string): Tensor {
+    const v = this.val(name);
+    if (!v?.value || v.param === undefined)
+      throw unsupported(where, `\`${name}\` is not an initializer`);
+    if (param !== undefined) this.weights.set(param, v.value);
+    return v.value;
+  }
+}
+
+function unsupported(where: string, why: string): NncError {
+  return new NncError(
+    diagnostic("NN8002", `${where}: cannot be written as .nn yet (${why})`, undefined, {
+      hint: "`nnc run MODEL.onnx` runs it directly",
+    }),
+  );
+}
+
+/** The label of a layer whose weight is `P.weight` (or `P`): P as an identifier. */
+const labelOf = (weight: string) => ident(weight.replace(/\.weight$|\.scale$/, ""));
+
+type Expr = (w: Writer, n: NodeProto, where: string) => string;
+
+const call =
+  (fn: string): Expr =>
+  (w, n, where) =>
+    `${fn}(${w.ref(n.input[0]!, where)})`;
+const infix =
+  (op: string): Expr =>
+  (w, n, where) =>
+    `${w.ref(n.input[0]!, where)} ${op} ${w.ref(n.input[1]!, where)}`;
+
+function window(w: Writer, n: NodeProto, where: string) {
+  const at = new Attrs(n);
+  const pads = at.ints("pads") ?? [0, 0, 0, 0];
+  if (pads.length !== 4 || pads[0] !== pads[2] || pads[1] !== pads[3])
+    throw unsupported(where, "not a 2-D window with symmetric pads");
+  void w;
+  return {
+    stride: at.ints("strides") ?? [1, 1],
+    pad: [pads[0]!, pads[1]!],
+    dilation: at.ints("dilations") ?? [1, 1],
+  };
+}
+
+const exprs: Record<string, Expr> = {
+  Relu: call("relu"),
+  Sigmoid: call("sigmoid"),
+  Tanh: call("tanh"),
+  Exp: call("exp"),
+  Log: call("log"),
+  Sqrt: call("sqrt"),
+  Erf: call("erf"),
+  Abs: call("abs"),
+  Identity: (w, n, where) => w.ref(n.input[0]!, where),
+  Dropout: (w, n, where) => w.ref(n.input[0]!, where),
+  Add: infix("+"),
+  Sub: infix("-"),
+  Mul: infix("*"),
+  Div: infix("/"),
+  MatMul: infix("@"),
+  Max: (w, n, where) => `max(${w.ref(n.input[0]!, where)}, ${w.ref(n.input[1]!, where)})`,
+  Min: (w, n, where) => `min(${w.ref(n.input[0]!, where)}, ${w.ref(n.input[1]!, where)})`,
+  Clip: (w, n, where) => {
+    let e = w.ref(n.input[0]!, where);
+    if (n.input[1]) e = `max(${e}, ${w.ref(n.input[1], where)})`;
+    if (n.input[2]) e = `min(${e}, ${w.ref(n.input[2], where)})`;
+    return e;
+  },
+  Conv: (w, n, where) => {
+    const W = w.weight(n.input[1]!, undefined, where);
+    if (W.shape.length !== 4) throw unsupported(where, "a 1-D or 3-D Conv");
+    const label = labelOf(n.input[1]!);
+    w.weight(n.input[1]!, `${label}.weight`, where);
+    if (n.input[2]) w.weight(n.input[2], `${label}.bias`, where);
+    const { stride, pad, dilation } = window(w, n, where);
+    const g = new Attrs(n).int("group", 1);
+    const k = W.shape.slice(2);
+    const opts = kwargs([
+      ["stride", stride, "1"],
+      ["pad", pad, "0"],
+      ["dilation", dilation, "1"],
+      ["groups", g, "1"],
+      ["bias", !!n.input[2], "true"],
+    ]);
+    return `${w.ref(n.input[0]!, where)} -> ${label}: conv(${W.shape[0]}, ${pairText(k)}${opts})`;
+  },
+  ConvTranspose: (w, n, where) => {
+    const W = w.weight(n.input[1]!, undefined, where);
+    const label = labelOf(n.input[1]!);
+    w.weight(n.input[1]!, `${label}.weight`, where);
+    if (n.input[2]) w.weight(n.input[2], `${label}.bias`, where);
+    const { stride, pad, dilation } = window(w, n, where);
+    const at = new Attrs(n);
+    const g = at.int("group", 1);
+    const opts = kwargs([
+      ["stride", stride, "1"],
+      ["pad", pad, "0"],
+      ["output_padding", at.ints("output_padding") ?? [0, 0], "0"],
+      ["groups", g, "1"],
+      ["bias", !!n.input[2], "true"],
+      ["dilation", dilation, "1"],
+    ]);
+    return `${w.ref(n.input[0]!, where)} -> ${label}: conv_transpose(${W.shape[1]! * g}, ${pairText(W.shape.slice(2))}${opts})`;
+  },
+  BatchNormalization: (w, n, where) => {
+    const label = labelOf(n.input[1]!);
+    ["weight", "bias", "running_mean", "running_var"].forEach((p, i) => {
+      w.weight(n.input[i + 1]!, `${label}.${p}`, where);
+    });
+    w.weights.set(`${label}.num_batches_tracked`, {
+      dtype: "i64",
+      shape: [],
+      data: new BigInt64Array(1),
+    });
+    const eps = num(new Attrs(n).float("epsilon", 1e-5));
+    return `${w.ref(n.input[0]!, where)} -> ${label}: batchnorm${eps === "0.00001" || eps === "1e-5" ? "" : `(eps=${eps})`}`;
+  },
+  LayerNormalization: (w, n, where) => {
+    const x = w.val(n.input[0]!);
+    const axis = new Attrs(n).int("axis", -1);
+    if ((axis !== -1 && axis !== x.type.shape.length - 1) || !n.input[2])
+      throw unsupported(
+        where,
+        "a LayerNormalization over more than the last axis, or without bias",
+      );
+    const label = labelOf(n.input[1]!);
+    w.weight(n.input[1]!, `${label}.weight`, where);
+    w.weight(n.input[2], `${label}.bias`, where);
+    return `${w.ref(n.input[0]!, where)} -> ${label}: layernorm(eps=${num(new Attrs(n).float("epsilon", 1e-5))})`;
+  },
+  Gemm: (w, n, where) => {
+    const at = new Attrs(n);
+    if (
+      at.int("transA", 0) ||
+      !at.int("transB", 0) ||
+      at.float("alpha", 1) !== 1 ||
+      at.float("beta", 1) !== 1
+    )
+      throw unsupported(where, "a Gemm that is not a linear layer (transB=1, alpha=beta=1)");
+    const W = w.weight(n.input[1]!, undefined, where);
+    const label = labelOf(n.input[1]!);
+    w.weight(n.input[1]!, `${label}.weight`, where);
+    if (n.input[2]) w.weight(n.input[2], `${label}.bias`, where);
+    return `${w.ref(n.input[0]!, where)} -> ${label}: linear(${W.shape[0]}${n.input[2] ? "" : ", bias=false"})`;
+  },
+  Gather: (w, n, where) => {
+    const table = w.val(n.input[0]!);
+    if (
+      table.param === undefined ||
+      new Attrs(n).int("axis", 0) !== 0 ||
+      table.type.shape.length !== 2
+    )
+      throw unsupported(where, "a Gather that is not an embedding lookup");
+    const label = labelOf(n.input[0]!);
+    w.weight(n.input[0]!, `${label}.weight`, where);
+    const [num, dim] = table.type.shape;
+    return `${w.ref(n.input[1]!, where)} -> ${label}: embedding(${num}, ${dim})`;
+  },
+  MaxPool: (w, n, where) => {
+    const { stride, pad } = window(w, n, where);
+    const k = new Attrs(n).ints("kernel_shape")!;
+    return `maxpool(${w.ref(n.input[0]!, where)}, ${pairText(k)}${kwargs([
+      ["stride", stride, pairText(k)],
+      ["pad", pad, "0"],
+    ])})`;
+  },
+  AveragePool: (w, n, where) => {
+    const { stride, pad } = window(w, n, where);
+    const at = new Attrs(n);
+    const inc = at.int("count_include_pad", 0) === 1;
+    const k = at.ints("kernel_shape")!;
+    const opts = kwargs([
+      ["stride", stride, pairText(k)],
+      ["pad", pad, "0"],
+      ["count_include_pad", inc, "true"],
+    ]);
+    return `avgpool(${w.ref(n.input[0]!, where)}, ${pairText(k)}${opts})`;
+  },
+  GlobalAveragePool: call("global_avgpool"),
+  ReduceMean: (w, n, where) => {
+    const x = w.val(n.input[0]!);
+    const at = new Attrs(n);
+    const axes = (at.ints("axes") ?? x.type.shape.map((_, i) => i)).map((a) =>
+      a < 0 ? a + x.type.shape.length : a,
+    );
+    return `mean(${w.ref(n.input[0]!, where)}, axis=${list(axes)}, keepdims=${at.int("keepdims", 1) === 1})`;
+  },
+  Softmax: (w, n, where) => softmaxLike(w, n, where, "softmax"),
+  LogSoftmax: (w, n, where) => softmaxLike(w, n, where, "log_softmax"),
+  Transpose: (w, n, where) =>
+    `${w.ref(n.input[0]!, where)}.permute(${list(new Attrs(n).ints("perm")!)})`,
+  Concat: (w, n, where) => {
+    const x = w.val(n.input[0]!);
+    const a = new Attrs(n).int("axis", 0);
+    const axis = a < 0 ? a + x.type.shape.length : a;
+    return `concat(${n.input.map((i) => w.ref(i, where)).join(", ")}, axis=${axis})`;
+  },
+};
+
+function softmaxLike(w: Writer, n: NodeProto, where: string, fn: string): string {
+  const x = w.val(n.input[0]!);
+  const r = x.type.shape.length;
+  const a = new Attrs(n).int("axis", w.m.opset < 13 ? 1 : -1);
+  const axis = a < 0 ? a + r : a;
+  if (w.m.opset < 13 && axis !== r - 1)
+    throw unsupported(where, "a pre-opset-13 softmax over several axes");
+  return `${fn}(${w.ref(n.input[0]!, where)}, axis=${axis})`;
+}
+
+/** Movement ops whose result shape is all that matters: one reshape to the folded shape. */
+const reshapes = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze"]);
+
+/** The .nn source of an imported model; `name` names the model. */
+export function writeNn(model: ModelProto, imported: ImportedModel, name: string): NnSource {
+  const w = new Writer(imported);
+  const g = model.graph!;
+  const inputs = imported.graph.inputs.map((i) => {
+    const id = w.fresh(i.name);
+    w.names.set(i.name, id);
+    return `${id}: ${formatType(i.type)}`;
+  });
+  g.node.forEach((n, index) => {
+    const where = `node ${index}${n.name ? ` \`${n.name}\`` : ""} (${n.op_type})`;
+    const out = n.output[0]!;
+    const v = w.val(out);
+    // Folded at import (constants and shape arithmetic): nothing to write.
+    if (v?.value && v.param === undefined) return;
+    if (n.output.filter((o) => o !== "").length > 1)
+      throw unsupported(where, "more than one output");
+    let e: string;
+    if (reshapes.has(n.op_type)) e = `${w.ref(n.input[0]!, where)}.reshape(${list(v!.type.shape)})`;
+    else {
+      const rule = exprs[n.op_type];
+      if (!rule) throw unsupported(where, `no .nn form for ${n.op_type}`);
+      e = rule(w, n, where);
+    }
+    if (n.op_type === "Identity" || n.op_type === "Dropout") {
+      w.names.set(out, e);
+      return;
+    }
+    const label = /-> (\w+): /.exec(e)?.[1];
+    const id = w.fresh(
+      label ?? (n.name ? n.name.replace(/\/[A-Za-z]+$/, "") || n.op_type.toLowerCase() : out),
+    );
+    w.names.set(out, id);
+    w.lines.push(`  let ${id} = ${e}`);
+  });
+  const outs = g.output.map((o) => `${ident(o.name)}: ${w.ref(o.name, `output \`${o.name}\``)}`);
+  const source = [
+    `// Imported from ONNX by \`nnc import\` (opset ${imported.opset}); weights in the .safetensors beside it.`,
+    "",
+    // Suffixed so the model never shadows the stdlib layer it may be named after (`embedding`).
+    `model ${ident(name)}_onnx()(${inputs.join(", ")}) {`,
+    ...w.lines,
+    `  {${outs.join(", ")}}`,
+    "}",
+    "",
+  ].join("\n");
+  return { source, weights: w.weights };
+}
