@@ -29,8 +29,8 @@ function groups(graph: Graph, entry: string | undefined): Group[] {
       const f = n.trace?.find((t) => t.name === layer);
       if (!f && entry !== layer) continue;
       const key = f ? `${layer}|${f.span.file}:${f.span.start}|${n.scope ?? ""}` : `${layer}|entry`;
-      let g = out.get(key);
-      if (!g) out.set(key, (g = { layer, ids: [] }));
+      const g = out.get(key) ?? { layer, ids: [] };
+      out.set(key, g);
       g.ids.push(n.id);
     }
   }
