@@ -389,7 +389,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
           const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
           if (isOnnxFile(source)) {
             const pairs = keyValues(v.input, "input");
-            await runOnnx(source, v, pairs, () => pickBackend(v, probe, io), optimizeFrom(v), io);
+            await runOnnx(
+              source,
+              v,
+              pairs,
+              () => pickBackend(v, probe, io),
+              optimizeFrom(v),
+              targetFrom(v),
+              io,
+            );
           } else await run(compileFrom(source, v, sources), v, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.

@@ -12,6 +12,7 @@ import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
+import type { Target } from "../kernels/tune.js";
 import { exportOnnx } from "../onnx/export.js";
 import { type ImportedModel, importModel } from "../onnx/import.js";
 import { decodeModel } from "../onnx/proto.js";
@@ -109,6 +110,7 @@ export async function runOnnx(
   inputPairs: [string, string][],
   pickBackend: () => Promise<{ backend: Backend }>,
   optimize: OptimizeOptions,
+  target: Target,
   io: { out: (t: string) => void; err: (t: string) => void },
 ): Promise<void> {
   if (v.weights !== undefined)
@@ -137,7 +139,7 @@ export async function runOnnx(
     );
   }
   const { backend } = await pickBackend();
-  const outputs = await runImported(model, inputs, backend, optimize);
+  const outputs = await runImported(model, inputs, backend, optimize, target);
   if (v.json) {
     const outs = Object.fromEntries([...outputs].map(([k, t]) => [k, tensorJson(t)]));
     io.out(JSON.stringify({ outputs: outs, backend, entry: basename(file) }));

@@ -3,9 +3,13 @@
 // Inputs may come as TensorProto files (.pb), as the ONNX test cases give them.
 
 import { readFileSync, statSync } from "node:fs";
+import { planMemory } from "../codegen/plan-memory.js";
+import { emitPlan } from "../codegen/wgsl/emit-plan.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
-import { type OptimizeOptions, optimize } from "../passes/index.js";
+import { lowerGraph } from "../kernels/lower.js";
+import type { Target } from "../kernels/tune.js";
+import { kernelPassOn, type OptimizeOptions, optimize } from "../passes/index.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, runOnBackend } from "../run.js";
 import { type ImportedModel, importOnnx } from "./import.js";
@@ -38,13 +42,27 @@ export function readTensorPb(file: string): Tensor {
   return fromTensorProto(decodeTensor(bytes, file), file);
 }
 
+/**
+ * Runs an imported model: graph passes, then the CPU interpreter or the WebGPU plan,
+ * lowered, fused and tuned as CompiledModel.plan does for a .nn source.
+ */
 export async function runImported(
   model: ImportedModel,
   inputs: Map<string, Tensor>,
   backend: Backend,
   options?: OptimizeOptions,
+  target: Target = "cpu",
 ): Promise<Map<string, Tensor>> {
   const graph = optimize(model.graph, options).graph;
   const params = withDerived(graph, model.weights);
-  return runOnBackend(graph, inputs, params, backend);
+  const plan = () => {
+    const program = lowerGraph(graph, {
+      fuse: kernelPassOn(options, "fuse"),
+      tune: kernelPassOn(options, "tune"),
+      target,
+    });
+    const emitted = emitPlan(program);
+    return kernelPassOn(options, "plan-memory") ? planMemory(emitted) : emitted;
+  };
+  return runOnBackend(graph, inputs, params, backend, plan);
 }
