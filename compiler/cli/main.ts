@@ -370,14 +370,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     checkFlags(command, v);
     switch (command) {
       case "check":
-        if (isOnnxFile(source)) {
-          const shapes = Object.fromEntries(
-            Object.entries(shapesFrom(v)).map(([k, s]) => [k, s.shape!]),
-          );
-          checkOnnx(source, shapes, v.json === true, io);
-          return 0;
-        }
-        check(compileFrom(source, v, sources), v, io);
+        if (isOnnxFile(source)) checkOnnx(source, v, shapesFrom(v), io);
+        else check(compileFrom(source, v, sources), v, io);
         return 0;
       case "inspect":
         inspect(compileFrom(source, v, sources), v, io);
@@ -388,16 +382,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
           // Probe for an adapter while the model compiles.
           const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
           if (isOnnxFile(source)) {
+            const backend = () => pickBackend(v, probe, io);
             const pairs = keyValues(v.input, "input");
-            await runOnnx(
-              source,
-              v,
-              pairs,
-              () => pickBackend(v, probe, io),
-              optimizeFrom(v),
-              targetFrom(v),
-              io,
-            );
+            await runOnnx(source, v, pairs, backend, optimizeFrom(v), targetFrom(v), io);
           } else await run(compileFrom(source, v, sources), v, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.
@@ -411,14 +398,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
-      case "import": {
-        if (!isOnnxFile(source)) throw new UsageError("nnc import takes a MODEL.onnx");
-        const shapes = Object.fromEntries(
-          Object.entries(shapesFrom(v)).map(([k, s]) => [k, s.shape!]),
-        );
-        importCommand(source, v.out, shapes, io);
+      case "import":
+        importCommand(source, v.out, shapesFrom(v), io);
         return 0;
-      }
       case "export":
         exportCommand(compileFrom(source, v, sources), v, shapesFrom(v), io);
         return 0;

@@ -27,6 +27,17 @@ import { makeInput, parseInputSpec, UsageError } from "./inputs.js";
 export const isOnnxFile = (path: string | undefined): path is string =>
   path !== undefined && path.toLowerCase().endsWith(".onnx");
 
+type SourceFlags = { entry?: string | undefined; arg?: string[] | undefined };
+
+/** --entry and --arg pick and configure a .nn entry; a .onnx file has neither. */
+export function rejectSourceFlags(v: {
+  entry?: string | undefined;
+  arg?: string[] | undefined;
+}): void {
+  if (v.entry !== undefined || v.arg !== undefined)
+    throw new UsageError("a .onnx model has no entry or hyperparameters; drop --entry and --arg");
+}
+
 export interface ExportFlags {
   onnx?: string | undefined;
   weights?: string | undefined;
@@ -56,12 +67,18 @@ export function exportCommand(
 /** `nnc check MODEL.onnx`: the imported model's inputs, outputs and nodes. */
 export function checkOnnx(
   file: string,
-  shapes: Record<string, number[]>,
-  json: boolean,
+  v: SourceFlags & { json?: boolean | undefined },
+  shapes: Record<string, InputSpec>,
   io: { out: (t: string) => void },
 ): void {
-  const m = loadOnnx(file, shapes);
-  io.out(json ? JSON.stringify(onnxSummary(file, m)) : formatSummary(onnxSummary(file, m)));
+  rejectSourceFlags(v);
+  const s = onnxSummary(file, loadOnnx(file, dimsOf(shapes)));
+  io.out(v.json ? JSON.stringify(s) : formatSummary(s));
+}
+
+/** `--shape` dims by input name (a .onnx input's dtype is the file's). */
+function dimsOf(shapes: Record<string, InputSpec>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.shape]));
 }
 
 function onnxSummary(file: string, m: ImportedModel): Summary {
@@ -97,7 +114,7 @@ function onnxSummary(file: string, m: ImportedModel): Summary {
   };
 }
 
-export interface OnnxRunFlags {
+export interface OnnxRunFlags extends SourceFlags {
   input?: string[] | undefined;
   weights?: string | undefined;
   json?: boolean | undefined;
@@ -113,6 +130,7 @@ export async function runOnnx(
   target: Target,
   io: { out: (t: string) => void; err: (t: string) => void },
 ): Promise<void> {
+  rejectSourceFlags(v);
   if (v.weights !== undefined)
     throw new UsageError("a .onnx model carries its weights (its initializers); drop --weights");
   const inputs = new Map<string, Tensor>();
@@ -154,15 +172,16 @@ export async function runOnnx(
 
 /** `nnc import MODEL.onnx --out DIR`: DIR/model.nn (readable .nn) and DIR/model.safetensors. */
 export function importCommand(
-  file: string,
+  file: string | undefined,
   out: string | undefined,
-  shapes: Record<string, number[]>,
+  shapes: Record<string, InputSpec>,
   io: { err: (t: string) => void },
 ): void {
+  if (!isOnnxFile(file)) throw new UsageError("nnc import takes a MODEL.onnx");
   if (!out) throw new UsageError("nnc import needs --out DIR");
   const bytes = readOnnxBytes(file);
   const decoded = decodeModel(bytes, file);
-  const model = importModel(decoded, file, shapes);
+  const model = importModel(decoded, file, dimsOf(shapes));
   const name = basename(file).replace(/\.onnx$/i, "");
   // Everything is written in memory first: an error leaves no half-imported folder.
   const nn = writeNn(decoded, model, name);

@@ -107,3 +107,12 @@ describe("bad ONNX files", () => {
     expect(y.every((v) => v >= 0)).toBe(true);
   });
 });
+
+describe("flags that do not fit a .onnx", () => {
+  it("--entry and --arg are usage errors, not ignored", async () => {
+    const path = file("relu2.onnx", encodeTestModel(relu));
+    expect((await nnc(["check", path, "--arg", "k=1"])).code).toBe(2);
+    expect((await nnc(["run", path, "--entry", "x", "--backend", "cpu"])).code).toBe(2);
+    expect((await nnc(["run", path, "--weights", "seeded", "--backend", "cpu"])).code).toBe(2);
+  });
+});
