@@ -99,18 +99,22 @@ function onnxSummary(file: string, m: ImportedModel): Summary {
     file,
     inputs: g.inputs.map((i) => ({ name: i.name, type: i.type })),
     outputs: g.outputs.map((o) => ({ name: o.name, type: g.nodes[o.node]!.type })),
-    rows: m.nodes.map((n) => ({
-      path: n.name,
-      layer: n.op,
-      output: n.output ? formatType(n.output) : "-",
-      params: n.params,
-    })),
+    rows: m.nodes
+      .filter((n) => !n.folded)
+      .map((n) => ({
+        path: n.name,
+        layer: n.op,
+        output: n.output ? formatType(n.output) : "-",
+        params: n.params,
+      })),
     params,
     buffers: 0,
     paramBytes: params * 4,
     flops,
     graphNodes: g.nodes.length,
-    notes: [`ONNX opset ${m.opset}`],
+    notes: [
+      `ONNX opset ${m.opset}; ${m.nodes.filter((n) => n.folded).length} nodes folded to constants at import`,
+    ],
   };
 }
 

@@ -33,6 +33,8 @@ export interface ImportedNode {
   output: TensorType | undefined;
   /** Elements of the initializers (params) it reads. */
   params: number;
+  /** Computed at import time (constants, shape arithmetic): no node in the graph. */
+  folded: boolean;
 }
 
 export interface ImportedModel {
@@ -199,11 +201,13 @@ export class GraphImporter {
         if (name !== "" && outs[k]) this.values.set(name, outs[k]!);
       });
       const params = inputs.reduce((p, v) => p + (v?.param ? v.value!.data.length : 0), 0);
+      const folded = outs.every((v) => v.value !== undefined && v.param === undefined);
       this.imported.push({
         name: n.name || `#${index}`,
         op: n.op_type,
         output: outs[0]?.type,
         params,
+        folded,
       });
     });
     this.scope = "";
