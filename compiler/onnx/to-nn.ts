@@ -1,7 +1,7 @@
 // `nnc import`: an ONNX model written as .nn source meant for people, plus its
 // weights. Each ONNX node becomes one `let`: a stdlib layer where the node is
 // one (Conv → conv, BatchNormalization → batchnorm, Gemm → linear, Gather on
-// a table → embedding, …), labelled from its weight's name, or an operator
+// a table → embedding, LSTM → lstm, …), labelled from its weight's name, or an operator
 // or primitive otherwise. Shapes are the ones the importer folded, so
 // Shape/Gather/Concat chains feeding a Reshape are already constants here.
 
@@ -11,6 +11,9 @@ import { formatType } from "../core/types.js";
 import type { ImportedModel, Val } from "./import.js";
 import { Attrs } from "./import-util.js";
 import type { ModelProto, NodeProto } from "./proto.js";
+import { writeRecurrent } from "./to-nn-rnn.js";
+
+const recurrentOps = { LSTM: true, GRU: true, RNN: true };
 
 export interface NnSource {
   source: string;
@@ -308,6 +311,22 @@ export function writeNn(model: ModelProto, imported: ImportedModel, name: string
     const v = w.val(out);
     // Folded at import (constants and shape arithmetic): nothing to write.
     if (v?.value && v.param === undefined) return;
+    if (n.op_type in recurrentOps) {
+      writeRecurrent(
+        {
+          ref: (name, at) => w.ref(name, at),
+          shape: (name) => w.val(name).type.shape,
+          initializer: (name, at) => w.weight(name, undefined, at),
+          fresh: (hint) => w.fresh(hint),
+          bind: (name, expr) => w.names.set(name, expr),
+          line: (text) => w.lines.push(text),
+          weights: w.weights,
+        },
+        n,
+        where,
+      );
+      return;
+    }
     if (n.output.filter((o) => o !== "").length > 1)
       throw unsupported(where, "more than one output");
     let e: string;
@@ -332,6 +351,7 @@ export function writeNn(model: ModelProto, imported: ImportedModel, name: string
   const source = [
     `// Imported from ONNX by \`nnc import\` (opset ${imported.opset}); weights in the .safetensors beside it.`,
     "",
+    ...(g.node.some((n) => n.op_type in recurrentOps) ? ["import rnn", ""] : []),
     // Suffixed so the model never shadows the stdlib layer it may be named after (`embedding`).
     `model ${ident(name)}_onnx()(${inputs.join(", ")}) {`,
     ...w.lines,

@@ -13,7 +13,8 @@ import { decodeModel } from "../../compiler/onnx/proto.js";
 import { writeNn } from "../../compiler/onnx/to-nn.js";
 import { caseTables } from "../fixture-cases.js";
 import { compareOutput, loadFixture } from "../fixture-compare.js";
-import { exportCase } from "./ort-harness.js";
+import { encodeTestModel, f32, type TestModel } from "./onnx-builder.js";
+import { exportCase, runOrt } from "./ort-harness.js";
 
 /** The cases whose ops all have a .nn form today (scans and raw weight tensors do not yet). */
 const readable = [
@@ -106,4 +107,77 @@ describe("nnc import", () => {
       expect(v).toBeCloseTo(want[i]!, 5);
     });
   });
+});
+
+describe("ONNX LSTM / GRU / RNN → the stdlib's lstm, gru, rnn layers", () => {
+  const weights = (G: number, dirs: number, H: number, I: number) => {
+    const s = 1 / Math.sqrt(H);
+    return {
+      W: f32("W", [dirs, G * H, I], s),
+      R: f32("R", [dirs, G * H, H], s),
+      B: f32("B", [dirs, 2 * G * H], s),
+    };
+  };
+  const models: Record<string, TestModel> = {
+    "LSTM bidirectional with initial states": {
+      nodes: [
+        {
+          op: "LSTM",
+          inputs: ["x", "W", "R", "B", "", "h0", "c0"],
+          outputs: ["y", "yh", "yc"],
+          attrs: { hidden_size: 4, direction: "bidirectional" },
+        },
+      ],
+      inputs: { x: f32("x", [5, 2, 3]), h0: f32("h0", [2, 2, 4]), c0: f32("c0", [2, 2, 4]) },
+      inits: weights(4, 2, 4, 3),
+      outputs: ["y", "yh", "yc"],
+    },
+    "GRU (linear_before_reset=1, PyTorch's)": {
+      nodes: [
+        {
+          op: "GRU",
+          inputs: ["x", "W", "R", "B"],
+          outputs: ["y", "yh"],
+          attrs: { hidden_size: 4, linear_before_reset: 1 },
+        },
+      ],
+      inputs: { x: f32("x", [5, 2, 3]) },
+      inits: weights(3, 1, 4, 3),
+      outputs: ["y", "yh"],
+    },
+    RNN: {
+      nodes: [
+        {
+          op: "RNN",
+          inputs: ["x", "W", "R", "B"],
+          outputs: ["y", "yh"],
+          attrs: { hidden_size: 4 },
+        },
+      ],
+      inputs: { x: f32("x", [5, 2, 3]) },
+      inits: weights(1, 1, 4, 3),
+      outputs: ["y", "yh"],
+    },
+  };
+  for (const [title, m] of Object.entries(models)) {
+    it(title, async () => {
+      const bytes = encodeTestModel(m);
+      const inputs = new Map(Object.entries(m.inputs));
+      const want = await runOrt(bytes, inputs);
+      const decoded = decodeModel(bytes, "rnn.onnx");
+      const nn = writeNn(decoded, importModel(decoded, "rnn.onnx"), "rnn_test");
+      expect(nn.source).toMatch(/: (lstm|gru|rnn)\(4/);
+      const res = await compile(nn.source, { file: "rnn_test.nn" }).run(inputs, {
+        weights: nn.weights,
+        backend: "cpu",
+      });
+      for (const name of m.outputs) {
+        const w = want.get(name)!;
+        const g = res.outputs.get(name)!;
+        expect(g.shape, name).toEqual(w.shape);
+        for (let i = 0; i < w.data.length; i++)
+          expect(Math.abs(Number(g.data[i]) - Number(w.data[i]))).toBeLessThan(1e-5);
+      }
+    });
+  }
 });
