@@ -6,7 +6,10 @@
 // and nothing outside reads its intermediate values; otherwise it stays primitive.
 
 import type { Graph, GraphNode } from "../graph/graph.js";
+import { type Cell, type RecurrentCall, recurrentCall } from "./export-rnn.js";
 import { attrs, type NodeProto } from "./proto.js";
+
+const recurrentCells = ["lstm", "gru", "rnn"] as const;
 
 /** A layer call to write as one ONNX node at its output node. */
 export interface LayerMatch {
@@ -25,7 +28,7 @@ interface Group {
 function groups(graph: Graph, entry: string | undefined): Group[] {
   const out = new Map<string, Group>();
   for (const n of graph.nodes) {
-    for (const layer of Object.keys(matchers)) {
+    for (const layer of [...Object.keys(matchers), ...recurrentCells]) {
       const f = n.trace?.find((t) => t.name === layer);
       if (!f && entry !== layer) continue;
       const key = f ? `${layer}|${f.span.file}:${f.span.start}|${n.scope ?? ""}` : `${layer}|entry`;
@@ -155,7 +158,13 @@ function softmaxLike(p: Parts, want: string, op: string) {
 export function matchLayers(
   graph: Graph,
   entry: string | undefined,
-): { matches: Map<number, LayerMatch>; skip: Set<number> } {
+): {
+  matches: Map<number, LayerMatch>;
+  /** Recurrent layer calls, by the first of their results the graph reads. */
+  recurrent: Map<number, RecurrentCall>;
+  skip: Set<number>;
+} {
+  const recurrent = new Map<number, RecurrentCall>();
   const consumers = new Map<number, number[]>();
   for (const n of graph.nodes)
     for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n.id]);
@@ -182,6 +191,30 @@ export function matchLayers(
     const leaving = ops.filter(
       (n) => outputs.has(n.id) || (consumers.get(n.id) ?? []).some((c) => !inner.has(c)),
     );
+    if ((recurrentCells as readonly string[]).includes(g.layer)) {
+      const firstUse = (id: number) =>
+        Math.min(...(consumers.get(id) ?? []).filter((c) => inner.has(c)));
+      // The sequence is what the first scan reads; h0 (then c0) by first use.
+      const seq = [...external].find((id) =>
+        ops.some((n) => n.op === "scan" && n.inputs[0] === id),
+      );
+      const states = [...external]
+        .filter((id) => id !== seq)
+        .sort((a, b) => firstUse(a) - firstUse(b));
+      if (seq === undefined || leaving.length === 0) continue;
+      const call = recurrentCall(
+        graph,
+        g.layer as Cell,
+        params,
+        [seq, ...states].map((i) => graph.nodes[i]!),
+        leaving,
+      );
+      if (!call) continue;
+      const trigger = leaving[0]!.id;
+      recurrent.set(trigger, call);
+      for (const n of ops) if (n.id !== trigger) skipped.add(n.id);
+      continue;
+    }
     if (external.size !== 1 || leaving.length !== 1) continue;
     const output = leaving[0]!;
     if (output !== ops[ops.length - 1]) continue;
@@ -196,5 +229,5 @@ export function matchLayers(
     if (n.op === "const" && readers.length > 0 && readers.every((c) => skipped.has(c)))
       skipped.add(n.id);
   }
-  return { matches: found, skip: skipped };
+  return { matches: found, recurrent, skip: skipped };
 }

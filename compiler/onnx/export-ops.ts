@@ -18,6 +18,8 @@ import {
 export interface EmitContext {
   /** Adds a node; returns its first output. */
   node(opType: string, inputs: string[], output: string, a?: NodeProto["attribute"]): string;
+  /** Adds a node with several outputs. */
+  nodeMulti(opType: string, inputs: string[], outputs: string[], a?: NodeProto["attribute"]): void;
   /** A fresh value name derived from `hint`. */
   fresh(hint: string): string;
   /** A Constant node holding `t`; returns its output name. */

@@ -12,6 +12,7 @@ import type { ScanAttrs } from "../ops/scan.js";
 import { seqAxis } from "../ops/scan.js";
 import { matchLayers } from "./export-layers.js";
 import { type EmitContext, rules, sizeOf } from "./export-ops.js";
+import { emitRecurrent } from "./export-rnn.js";
 import {
   attrs,
   encodeModel,
@@ -70,6 +71,13 @@ class GraphWriter {
       const out = this.names.fresh(`${n.scope ? `${n.scope}/` : ""}${n.op}_${n.id}`);
       this.values.set(n.id, out);
       const inputs = n.inputs.map((i) => this.values.get(i)!);
+      const call = this.layers.recurrent.get(n.id);
+      if (call) {
+        this.values.delete(n.id);
+        const named = emitRecurrent(this.ctx(n), call, (id) => this.values.get(id)!);
+        for (const [id, name] of named) this.values.set(id, name);
+        continue;
+      }
       const layer = this.layers.matches.get(n.id);
       if (layer) {
         const ins = layer.inputs.map((i) => this.values.get(i)!);
@@ -99,6 +107,15 @@ class GraphWriter {
     const byId = new Map(this.graph.nodes.map((m) => [m.id, m]));
     return {
       node,
+      nodeMulti: (opType, inputs, outputs, a = []) => {
+        this.nodes.push({
+          name: this.names.fresh(`${n.scope ? `${n.scope}/` : ""}${opType}`),
+          op_type: opType,
+          input: inputs,
+          output: outputs,
+          attribute: a,
+        });
+      },
       fresh: (hint) => this.names.fresh(`${n.scope ? `${n.scope}/` : ""}${hint}`),
       constant: (t: TensorProto) => node("Constant", [], t.name!, attrs({ value: t })),
       graphNode: n,
@@ -227,10 +244,12 @@ export function exportModel(graph: Graph, params: Map<string, Tensor>, name = "n
     w.values.set(p.node, names.reserve(p.name));
     initializer.push(tensorProto(p.name, t));
   }
+  // Output names are taken before any node is named, so no intermediate value takes one.
+  for (const o of graph.outputs) names.reserve(o.name);
   w.emitNodes();
   const outputs = graph.outputs.map((o) => {
     const type = graph.nodes[o.node]!.type;
-    const outName = names.reserve(o.name);
+    const outName = o.name;
     w.nodes.push({
       name: names.fresh(`output/${o.name}`),
       op_type: "Identity",

@@ -82,7 +82,7 @@ export class GraphImporter {
 
   /** This (body) graph's handle on a value of the enclosing graph: an input, made once per value. */
   capture(outer: Val): Val {
-    if (outer.value && !outer.param) return outer; // a constant needs no capture
+    if (outer.node === undefined && !outer.param) return outer; // a constant needs no capture
     const hit = this.captured.get(outer);
     if (hit) return hit;
     const name = `captured${this.captures.length}`;
@@ -136,29 +136,39 @@ export class GraphImporter {
     return v.node;
   }
 
-  /** A primitive op on values; evaluated now when every input is a known constant. */
+  /**
+   * A primitive op on values; evaluated now when every input is a known constant.
+   * Work on initializers alone (a weight's transpose, an RNN's gate re-cut) stays
+   * in the graph, so the weights stay params, but its value is kept too: the .nn
+   * writer reads it as the weight a stdlib layer takes.
+   */
   op(name: string, inputs: Val[], attrs: Record<string, unknown> = {}): Val {
-    const foldable =
-      name !== "scan" && inputs.every((v) => v.value !== undefined && v.param === undefined);
-    if (foldable && inputs.length > 0) {
-      const { attrs: parsed, type } = inferOp(
+    const known =
+      name !== "scan" && inputs.length > 0 && inputs.every((v) => v.value !== undefined);
+    const evaluate = () =>
+      getOp(name).evaluate(
+        inputs.map((v) => v.value!),
+        inferOp(
+          name,
+          inputs.map((v) => v.type),
+          attrs,
+        ).attrs,
+        { runGraph: (g, i, p) => [...runGraph(g, toMap(g, i), paramMap(g, p)).values()] },
+      );
+    if (known && inputs.every((v) => v.node === undefined && v.param === undefined)) {
+      const { type } = inferOp(
         name,
         inputs.map((v) => v.type),
         attrs,
       );
-      const value = getOp(name).evaluate(
-        inputs.map((v) => v.value!),
-        parsed,
-        { runGraph: (g, i, p) => [...runGraph(g, toMap(g, i), paramMap(g, p)).values()] },
-      );
-      return { type, value };
+      return { type, value: evaluate() };
     }
     const node = this.addNode(
       name,
       inputs.map((v) => this.use(v)),
       attrs,
     );
-    return { type: this.nodes[node]!.type, node };
+    return { type: this.nodes[node]!.type, node, ...(known ? { value: evaluate() } : {}) };
   }
 
   constant(t: Tensor): Val {
@@ -201,7 +211,7 @@ export class GraphImporter {
         if (name !== "" && outs[k]) this.values.set(name, outs[k]!);
       });
       const params = inputs.reduce((p, v) => p + (v?.param ? v.value!.data.length : 0), 0);
-      const folded = outs.every((v) => v.value !== undefined && v.param === undefined);
+      const folded = outs.every((v) => v.node === undefined && v.param === undefined);
       this.imported.push({
         name: n.name || `#${index}`,
         op: n.op_type,

@@ -83,6 +83,13 @@ class Writer {
     );
   }
 
+  /** A tensor computed from initializers alone (an RNN's re-cut gates): its value. */
+  weightValue(name: string, where: string): Tensor {
+    const v = this.val(name);
+    if (!v?.value) throw unsupported(where, `\`${name}\` is not computed from initializers alone`);
+    return v.value;
+  }
+
   /** The initializer `name` (a weight); stored under the layer's param name when `param` is given. */
   weight(name: string, param: string | undefined, where: string): Tensor {
     const v = this.val(name);
@@ -275,6 +282,25 @@ const exprs: Record<string, Expr> = {
   LogSoftmax: (w, n, where) => softmaxLike(w, n, where, "log_softmax"),
   Transpose: (w, n, where) =>
     `${w.ref(n.input[0]!, where)}.permute(${list(new Attrs(n).ints("perm")!)})`,
+  Slice: (w, n, where) => {
+    if (w.m.opset < 10) throw unsupported(where, "a Slice before opset 10");
+    const values = (i: number) => {
+      const v = n.input[i] ? w.val(n.input[i]) : undefined;
+      return v?.value ? Array.from(v.value.data, Number) : undefined;
+    };
+    const starts = values(1);
+    const ends = values(2);
+    if (!starts || !ends) throw unsupported(where, "run-time slice bounds");
+    const rank = w.val(n.input[0]!).type.shape.length;
+    const axes = values(3) ?? starts.map((_, i) => i);
+    const steps = values(4) ?? starts.map(() => 1);
+    let e = w.ref(n.input[0]!, where);
+    axes.forEach((a, i) => {
+      const axis = a < 0 ? a + rank : a;
+      e = `slice(${e}, axis=${axis}, start=${starts[i]}, end=${Math.min(ends[i]!, 2 ** 31 - 1)}, step=${steps[i]})`;
+    });
+    return e;
+  },
   Concat: (w, n, where) => {
     const x = w.val(n.input[0]!);
     const a = new Attrs(n).int("axis", 0);
@@ -309,14 +335,15 @@ export function writeNn(model: ModelProto, imported: ImportedModel, name: string
     const where = `node ${index}${n.name ? ` \`${n.name}\`` : ""} (${n.op_type})`;
     const out = n.output[0]!;
     const v = w.val(out);
-    // Folded at import (constants and shape arithmetic): nothing to write.
+    // Folded at import (constants, shape arithmetic) or work on weights alone that a
+    // layer below takes as its weight: nothing to write.
     if (v?.value && v.param === undefined) return;
     if (n.op_type in recurrentOps) {
       writeRecurrent(
         {
           ref: (name, at) => w.ref(name, at),
           shape: (name) => w.val(name).type.shape,
-          initializer: (name, at) => w.weight(name, undefined, at),
+          initializer: (name, at) => w.weightValue(name, at),
           fresh: (hint) => w.fresh(hint),
           bind: (name, expr) => w.names.set(name, expr),
           line: (text) => w.lines.push(text),

@@ -16,7 +16,7 @@ import { compareOutput, loadFixture } from "../fixture-compare.js";
 import { encodeTestModel, f32, type TestModel } from "./onnx-builder.js";
 import { exportCase, runOrt } from "./ort-harness.js";
 
-/** The cases whose ops all have a .nn form today (scans and raw weight tensors do not yet). */
+/** The cases whose ops all have a .nn form today (raw weight tensors read by operators do not yet). */
 const readable = [
   "resnet18",
   "mobilenet_v2",
@@ -34,6 +34,13 @@ const readable = [
   "gelu_tanh",
   "hardswish",
   "log_softmax",
+  "lstm_1layer",
+  "lstm_1layer_zero_state",
+  "lstm_2layer",
+  "lstm_bidir_2layer",
+  "gru",
+  "gru_2layer",
+  "rnn_tanh_zero_state",
 ];
 
 const cases = Object.values(caseTables).flat();
