@@ -24,6 +24,8 @@ export interface Val {
   value?: Tensor;
   /** An initializer: kept as a param when read as a tensor, never folded into a constant. */
   param?: string;
+  /** Computed from initializers alone: a graph node whose value is known too. */
+  derived?: true;
 }
 
 /** One ONNX node of the file as imported: what `nnc check MODEL.onnx` lists. */
@@ -82,7 +84,7 @@ export class GraphImporter {
 
   /** This (body) graph's handle on a value of the enclosing graph: an input, made once per value. */
   capture(outer: Val): Val {
-    if (outer.node === undefined && !outer.param) return outer; // a constant needs no capture
+    if (outer.value && !outer.param && !outer.derived) return outer; // a constant needs no capture
     const hit = this.captured.get(outer);
     if (hit) return hit;
     const name = `captured${this.captures.length}`;
@@ -155,7 +157,7 @@ export class GraphImporter {
         ).attrs,
         { runGraph: (g, i, p) => [...runGraph(g, toMap(g, i), paramMap(g, p)).values()] },
       );
-    if (known && inputs.every((v) => v.node === undefined && v.param === undefined)) {
+    if (known && inputs.every((v) => v.param === undefined && !v.derived)) {
       const { type } = inferOp(
         name,
         inputs.map((v) => v.type),
@@ -168,7 +170,11 @@ export class GraphImporter {
       inputs.map((v) => this.use(v)),
       attrs,
     );
-    return { type: this.nodes[node]!.type, node, ...(known ? { value: evaluate() } : {}) };
+    return {
+      type: this.nodes[node]!.type,
+      node,
+      ...(known ? { value: evaluate(), derived: true as const } : {}),
+    };
   }
 
   constant(t: Tensor): Val {
@@ -211,7 +217,7 @@ export class GraphImporter {
         if (name !== "" && outs[k]) this.values.set(name, outs[k]!);
       });
       const params = inputs.reduce((p, v) => p + (v?.param ? v.value!.data.length : 0), 0);
-      const folded = outs.every((v) => v.node === undefined && v.param === undefined);
+      const folded = outs.every((v) => v.value && v.param === undefined && !v.derived);
       this.imported.push({
         name: n.name || `#${index}`,
         op: n.op_type,

@@ -70,17 +70,46 @@ class Writer {
     return this.m.values.get(name)!;
   }
 
-  /** An operand: a named value, or a scalar constant as a literal. */
+  /** Values written only where first read: work on weights alone. */
+  readonly pending = new Map<string, () => void>();
+  /** Ranks of the `tensorR` helper layers the source needs. */
+  readonly tensorRanks = new Set<number>();
+  /** A tensor any helper layer may be applied to (the model's first input). */
+  anchor = "";
+
+  /** An operand: a named value, a weight, or a scalar constant as a literal. */
   ref(name: string, where: string): string {
     const bound = this.names.get(name);
     if (bound) return bound;
+    const pending = this.pending.get(name);
+    if (pending) {
+      this.pending.delete(name);
+      pending();
+      return this.ref(name, where);
+    }
     const v = this.val(name);
+    if (v?.param !== undefined && v.value) return this.tensorParam(name, v.value);
     if (v?.value && v.value.data.length === 1 && v.value.dtype === "f32")
       return num(Number(v.value.data[0]));
     throw unsupported(
       where,
       `operand \`${name}\` is a constant tensor; .nn output has no literal for it`,
     );
+  }
+
+  /** An initializer read by an operator: a `tensorR` layer call labelled from its name. */
+  private tensorParam(name: string, t: Tensor): string {
+    const dot = name.lastIndexOf(".");
+    const leaf = dot > 0 ? ident(name.slice(dot + 1)) : "value";
+    const label = this.fresh(dot > 0 ? name.slice(0, dot) : name);
+    this.weights.set(`${label}.${leaf}`, t);
+    this.tensorRanks.add(t.shape.length);
+    const dims = t.shape.map((d) => `, ${d}`).join("");
+    this.lines.push(
+      `  let ${label} = ${this.anchor} -> ${label}: tensor${t.shape.length}("${leaf}"${dims})`,
+    );
+    this.names.set(name, label);
+    return label;
   }
 
   /** A tensor computed from initializers alone (an RNN's re-cut gates): its value. */
@@ -151,6 +180,17 @@ const exprs: Record<string, Expr> = {
   Mul: infix("*"),
   Div: infix("/"),
   MatMul: infix("@"),
+  Pow: (w, n, where) => `pow(${w.ref(n.input[0]!, where)}, ${w.ref(n.input[1]!, where)})`,
+  Equal: infix("=="),
+  Less: infix("<"),
+  LessOrEqual: infix("<="),
+  Greater: infix(">"),
+  GreaterOrEqual: infix(">="),
+  And: infix("&&"),
+  Or: infix("||"),
+  Where: (w, n, where) => `where(${n.input.map((i) => w.ref(i, where)).join(", ")})`,
+  Expand: (w, n, where) =>
+    `expand(${w.ref(n.input[0]!, where)}, ${list(w.val(n.output[0]!).type.shape)})`,
   Max: (w, n, where) => `max(${w.ref(n.input[0]!, where)}, ${w.ref(n.input[1]!, where)})`,
   Min: (w, n, where) => `min(${w.ref(n.input[0]!, where)}, ${w.ref(n.input[1]!, where)})`,
   Clip: (w, n, where) => {
@@ -331,54 +371,27 @@ export function writeNn(model: ModelProto, imported: ImportedModel, name: string
     w.names.set(i.name, id);
     return `${id}: ${formatType(i.type)}`;
   });
+  w.anchor = w.names.get(imported.graph.inputs[0]?.name ?? "") ?? "";
   g.node.forEach((n, index) => {
     const where = `node ${index}${n.name ? ` \`${n.name}\`` : ""} (${n.op_type})`;
-    const out = n.output[0]!;
-    const v = w.val(out);
-    // Folded at import (constants, shape arithmetic) or work on weights alone that a
-    // layer below takes as its weight: nothing to write.
-    if (v?.value && v.param === undefined) return;
-    if (n.op_type in recurrentOps) {
-      writeRecurrent(
-        {
-          ref: (name, at) => w.ref(name, at),
-          shape: (name) => w.val(name).type.shape,
-          initializer: (name, at) => w.weightValue(name, at),
-          fresh: (hint) => w.fresh(hint),
-          bind: (name, expr) => w.names.set(name, expr),
-          line: (text) => w.lines.push(text),
-          weights: w.weights,
-        },
-        n,
-        where,
-      );
+    const v = w.val(n.output[0]!);
+    // Folded at import (constants, shape arithmetic): nothing to write.
+    if (v?.value && v.param === undefined && !v.derived) return;
+    // Work on weights alone (a transpose, an RNN's gate re-cut) is written where an
+    // operator reads it; a stdlib layer below may take its value as its weight instead.
+    if (v?.derived && !(n.op_type in recurrentOps)) {
+      for (const o of n.output) if (o) w.pending.set(o, () => writeNode(w, n, where));
       return;
     }
-    if (n.output.filter((o) => o !== "").length > 1)
-      throw unsupported(where, "more than one output");
-    let e: string;
-    if (reshapes.has(n.op_type)) e = `${w.ref(n.input[0]!, where)}.reshape(${list(v!.type.shape)})`;
-    else {
-      const rule = exprs[n.op_type];
-      if (!rule) throw unsupported(where, `no .nn form for ${n.op_type}`);
-      e = rule(w, n, where);
-    }
-    if (n.op_type === "Identity" || n.op_type === "Dropout") {
-      w.names.set(out, e);
-      return;
-    }
-    const label = /-> (\w+): /.exec(e)?.[1];
-    const id = w.fresh(
-      label ?? (n.name ? n.name.replace(/\/[A-Za-z]+$/, "") || n.op_type.toLowerCase() : out),
-    );
-    w.names.set(out, id);
-    w.lines.push(`  let ${id} = ${e}`);
+    writeNode(w, n, where);
   });
   const outs = g.output.map((o) => `${ident(o.name)}: ${w.ref(o.name, `output \`${o.name}\``)}`);
+  const helpers = [...w.tensorRanks].sort().map(tensorLayer);
   const source = [
     `// Imported from ONNX by \`nnc import\` (opset ${imported.opset}); weights in the .safetensors beside it.`,
     "",
     ...(g.node.some((n) => n.op_type in recurrentOps) ? ["import rnn", ""] : []),
+    ...helpers,
     // Suffixed so the model never shadows the stdlib layer it may be named after (`embedding`).
     `model ${ident(name)}_onnx()(${inputs.join(", ")}) {`,
     ...w.lines,
@@ -387,4 +400,57 @@ export function writeNn(model: ModelProto, imported: ImportedModel, name: string
     "",
   ].join("\n");
   return { source, weights: w.weights };
+}
+
+/** A weight an operator reads (not a stdlib layer): a layer holding one param of rank r. */
+function tensorLayer(r: number): string {
+  const dims = Array.from({ length: r }, (_, i) => `d${i}`);
+  const sig = ["leaf: string", ...dims.map((d) => `${d}: int`)].join(", ");
+  return [
+    `// A weight read by an operator; its state_dict name is \`label.leaf\`.`,
+    `layer tensor${r}(${sig})(anchor) {`,
+    `  let w = param "{leaf}": [${dims.join(", ")}]`,
+    "  w",
+    "}",
+    "",
+  ].join("\n");
+}
+
+function writeNode(w: Writer, n: NodeProto, where: string): void {
+  const out = n.output[0]!;
+  const v = w.val(out);
+  if (n.op_type in recurrentOps) {
+    writeRecurrent(
+      {
+        ref: (name, at) => w.ref(name, at),
+        shape: (name) => w.val(name).type.shape,
+        initializer: (name, at) => w.weightValue(name, at),
+        fresh: (hint) => w.fresh(hint),
+        bind: (name, expr) => w.names.set(name, expr),
+        line: (text) => w.lines.push(text),
+        weights: w.weights,
+      },
+      n,
+      where,
+    );
+    return;
+  }
+  if (n.output.filter((o) => o !== "").length > 1) throw unsupported(where, "more than one output");
+  let e: string;
+  if (reshapes.has(n.op_type)) e = `${w.ref(n.input[0]!, where)}.reshape(${list(v!.type.shape)})`;
+  else {
+    const rule = exprs[n.op_type];
+    if (!rule) throw unsupported(where, `no .nn form for ${n.op_type}`);
+    e = rule(w, n, where);
+  }
+  if (n.op_type === "Identity" || n.op_type === "Dropout") {
+    w.names.set(out, e);
+    return;
+  }
+  const label = /-> (\w+): /.exec(e)?.[1];
+  const id = w.fresh(
+    label ?? (n.name ? n.name.replace(/\/[A-Za-z]+$/, "") || n.op_type.toLowerCase() : out),
+  );
+  w.names.set(out, id);
+  w.lines.push(`  let ${id} = ${e}`);
 }

@@ -16,34 +16,11 @@ import { compareOutput, loadFixture } from "../fixture-compare.js";
 import { encodeTestModel, f32, type TestModel } from "./onnx-builder.js";
 import { exportCase, runOrt } from "./ort-harness.js";
 
-/** The cases whose ops all have a .nn form today (raw weight tensors read by operators do not yet). */
-const readable = [
-  "resnet18",
-  "mobilenet_v2",
-  "unet",
-  "lenet5",
-  "highway_3layer",
-  "batchnorm2d_eval",
-  "layernorm_channels_last",
-  "conv2d_k3_s2_p1_d2_g4",
-  "conv2d_k7_s2_p3_nobias",
-  "convtranspose2d_k3_s2_p1_op1",
-  "embedding",
-  "maxpool2d_k3_s2_p1",
-  "avgpool2d_k3_s2_p1",
-  "gelu_tanh",
-  "hardswish",
-  "log_softmax",
-  "lstm_1layer",
-  "lstm_1layer_zero_state",
-  "lstm_2layer",
-  "lstm_bidir_2layer",
-  "gru",
-  "gru_2layer",
-  "rnn_tanh_zero_state",
-];
-
 const cases = Object.values(caseTables).flat();
+
+/** Fixtures whose export has no .nn form yet: their window masks are constant tensors (iota), which .nn output cannot spell. */
+const notYet = ["attention_local_m", "attention_local_m_edge", "attention_local_p"];
+const readable = [...new Set(cases.map((c) => c.fixture))].filter((f) => !notYet.includes(f));
 
 function imported(fixture: string) {
   const c = cases.find((k) => k.fixture === fixture)!;
@@ -69,6 +46,11 @@ describe("ONNX → .nn: compiles and matches the fixture", () => {
       }
     }, 60_000);
   }
+
+  for (const fixture of notYet)
+    it(`${fixture}: not yet, an NN8002 naming the node`, () => {
+      expect(() => imported(fixture)).toThrow(/NN8002: node \d+ .*cannot be written as \.nn yet/);
+    });
 
   it("resnet18 reads as conv, batchnorm and the residual add, labelled by state_dict path", () => {
     const { source } = imported("resnet18").nn;
