@@ -8,9 +8,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../compiler/cli/main.js";
 import { compile } from "../../compiler/compile.js";
+import { exportOnnx } from "../../compiler/onnx/export.js";
 import { importModel } from "../../compiler/onnx/import.js";
 import { decodeModel } from "../../compiler/onnx/proto.js";
 import { writeNn } from "../../compiler/onnx/to-nn.js";
+import { loadWeights } from "../../compiler/run.js";
+import { seededInput } from "../../runtime/weights/seeded.js";
 import { caseTables } from "../fixture-cases.js";
 import { compareOutput, loadFixture } from "../fixture-compare.js";
 import { encodeTestModel, f32, type TestModel } from "./onnx-builder.js";
@@ -169,4 +172,33 @@ describe("ONNX LSTM / GRU / RNN → the stdlib's lstm, gru, rnn layers", () => {
       }
     });
   }
+});
+
+describe("densenet121 (no fixture here): export, ONNX Runtime, and the .nn round trip agree with nnc", () => {
+  it("at 1×3×32×32 with seeded weights", async () => {
+    const model = compile(
+      { stdlib: "densenet" },
+      { entry: "densenet121", args: { classes: "10" } },
+    );
+    const graph = model.elaborate({ input: { shape: [1, 3, 32, 32] } }).graph;
+    const bytes = exportOnnx(graph, loadWeights(graph, "seeded"), model.entryName);
+    const input = seededInput("input", [1, 3, 32, 32], { kind: "uniform", scale: 1 });
+    const inputs = new Map([["input", input]]);
+    const want = (await model.run(inputs)).outputs.get("logits")!.data as Float32Array;
+    const decoded = decodeModel(bytes, "densenet121.onnx");
+    const nn = writeNn(decoded, importModel(decoded, "densenet121.onnx"), "densenet121");
+    expect(nn.source).toContain("features_denseblock1_denselayer1_conv1: conv(128, 1, bias=false)");
+    const viaNn = await compile(nn.source, { file: "densenet121.nn" }).run(inputs, {
+      weights: nn.weights,
+    });
+    const viaOrt = await runOrt(bytes, inputs);
+    const close = (got: ArrayLike<number>) => {
+      let worst = 0;
+      for (let i = 0; i < want.length; i++)
+        worst = Math.max(worst, Math.abs(Number(got[i]) - want[i]!) - 1e-3 * Math.abs(want[i]!));
+      return worst;
+    };
+    expect(close(viaNn.outputs.get("logits")!.data as Float32Array)).toBeLessThan(1e-5);
+    expect(close(viaOrt.get("logits")!.data)).toBeLessThan(1e-5);
+  }, 120_000);
 });
