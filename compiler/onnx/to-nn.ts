@@ -29,6 +29,9 @@ export function ident(name: string): string {
 
 /** The shortest decimal that reads back as the same float32 (1e-5, not 0.000009999999747378752). */
 function num(x: number): string {
+  if (x === Number.POSITIVE_INFINITY) return "inf";
+  if (x === Number.NEGATIVE_INFINITY) return "(-inf)";
+  if (Number.isNaN(x)) throw unsupported("a constant", "NaN has no .nn literal");
   if (Number.isInteger(x)) return `${x}.0`;
   for (let p = 1; p < 10; p++) {
     const s = String(Number(x.toPrecision(p)));
@@ -91,10 +94,30 @@ class Writer {
     if (v?.param !== undefined && v.value) return this.tensorParam(name, v.value);
     if (v?.value && v.value.data.length === 1 && v.value.dtype === "f32")
       return num(Number(v.value.data[0]));
-    throw unsupported(
-      where,
-      `operand \`${name}\` is a constant tensor; .nn output has no literal for it`,
-    );
+    if (v?.value && v.value.dtype !== "i64") return this.constTensor(name, v.value);
+    throw unsupported(where, `operand \`${name}\` is a constant tensor of a type .nn cannot hold`);
+  }
+
+  /**
+   * A constant tensor (a mask, an index table): .nn has no literal for one, so it is
+   * stored with the weights, as f32, under `constants.NAME.value`, and cast back.
+   */
+  private constTensor(name: string, t: Tensor): string {
+    const label = this.fresh(`const_${name}`);
+    const f32: Tensor = {
+      dtype: "f32",
+      shape: [...t.shape],
+      data: Float32Array.from(t.data as ArrayLike<number>),
+    };
+    this.weights.set(`${label}.value`, f32);
+    this.tensorRanks.add(t.shape.length);
+    const dims = t.shape.map((d) => `, ${d}`).join("");
+    const decl = `${this.anchor} -> ${label}: tensor${t.shape.length}("value"${dims})`;
+    const expr =
+      t.dtype === "bool" ? `(${decl}) > 0.5` : t.dtype === "i32" ? `cast(${decl}, i32)` : decl;
+    this.lines.push(`  let ${label} = ${expr}`);
+    this.names.set(name, label);
+    return label;
   }
 
   /** An initializer read by an operator: a `tensorR` layer call labelled from its name. */

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../compiler/cli/main.js";
-import { compile } from "../../compiler/compile.js";
+import { compile, type Source } from "../../compiler/compile.js";
+import type { Tensor } from "../../compiler/core/tensor.js";
 import { exportOnnx } from "../../compiler/onnx/export.js";
 import { importModel } from "../../compiler/onnx/import.js";
 import { decodeModel } from "../../compiler/onnx/proto.js";
@@ -21,9 +22,7 @@ import { exportCase, runOrt } from "./ort-harness.js";
 
 const cases = Object.values(caseTables).flat();
 
-/** Fixtures whose export has no .nn form yet: their window masks are constant tensors (iota), which .nn output cannot spell. */
-const notYet = ["attention_local_m", "attention_local_m_edge", "attention_local_p"];
-const readable = [...new Set(cases.map((c) => c.fixture))].filter((f) => !notYet.includes(f));
+const readable = [...new Set(cases.map((c) => c.fixture))];
 
 function imported(fixture: string) {
   const c = cases.find((k) => k.fixture === fixture)!;
@@ -49,11 +48,6 @@ describe("ONNX → .nn: compiles and matches the fixture", () => {
       }
     }, 60_000);
   }
-
-  for (const fixture of notYet)
-    it(`${fixture}: not yet, an NN8002 naming the node`, () => {
-      expect(() => imported(fixture)).toThrow(/NN8002: node \d+ .*cannot be written as \.nn yet/);
-    });
 
   it("resnet18 reads as conv, batchnorm and the residual add, labelled by state_dict path", () => {
     const { source } = imported("resnet18").nn;
@@ -174,31 +168,57 @@ describe("ONNX LSTM / GRU / RNN → the stdlib's lstm, gru, rnn layers", () => {
   }
 });
 
-describe("densenet121 (no fixture here): export, ONNX Runtime, and the .nn round trip agree with nnc", () => {
-  it("at 1×3×32×32 with seeded weights", async () => {
-    const model = compile(
-      { stdlib: "densenet" },
-      { entry: "densenet121", args: { classes: "10" } },
-    );
-    const graph = model.elaborate({ input: { shape: [1, 3, 32, 32] } }).graph;
-    const bytes = exportOnnx(graph, loadWeights(graph, "seeded"), model.entryName);
-    const input = seededInput("input", [1, 3, 32, 32], { kind: "uniform", scale: 1 });
-    const inputs = new Map([["input", input]]);
-    const want = (await model.run(inputs)).outputs.get("logits")!.data as Float32Array;
-    const decoded = decodeModel(bytes, "densenet121.onnx");
-    const nn = writeNn(decoded, importModel(decoded, "densenet121.onnx"), "densenet121");
-    expect(nn.source).toContain("features_denseblock1_denselayer1_conv1: conv(128, 1, bias=false)");
-    const viaNn = await compile(nn.source, { file: "densenet121.nn" }).run(inputs, {
-      weights: nn.weights,
-    });
-    const viaOrt = await runOrt(bytes, inputs);
-    const close = (got: ArrayLike<number>) => {
-      let worst = 0;
-      for (let i = 0; i < want.length; i++)
-        worst = Math.max(worst, Math.abs(Number(got[i]) - want[i]!) - 1e-3 * Math.abs(want[i]!));
-      return worst;
-    };
-    expect(close(viaNn.outputs.get("logits")!.data as Float32Array)).toBeLessThan(1e-5);
-    expect(close(viaOrt.get("logits")!.data)).toBeLessThan(1e-5);
-  }, 120_000);
+describe("models without a fixture here: export, ONNX Runtime and the .nn round trip agree with nnc", () => {
+  const models: {
+    title: string;
+    source: Source;
+    entry?: string;
+    args: Record<string, string>;
+    input: Tensor;
+    reads: string;
+  }[] = [
+    {
+      title: "densenet121",
+      source: { stdlib: "densenet" },
+      entry: "densenet121",
+      args: { classes: "10" },
+      input: seededInput("input", [1, 3, 32, 32], { kind: "uniform", scale: 1 }),
+      reads: "features_denseblock1_denselayer1_conv1: conv(128, 1, bias=false)",
+    },
+    {
+      title: "examples/classify.nn",
+      source: { file: "examples/classify.nn" },
+      args: {},
+      input: seededInput("tokens", [2, 24], { kind: "tokens", vocab: 1000 }),
+      reads: ": lstm(512)",
+    },
+  ];
+  for (const m of models) {
+    it(m.title, async () => {
+      const model = compile(m.source, { ...(m.entry ? { entry: m.entry } : {}), args: m.args });
+      const name = m.input.dtype === "i32" ? "tokens" : "input";
+      const inputs = new Map([[name, m.input]]);
+      const graph = model.elaborate({
+        [name]: { shape: m.input.shape, dtype: m.input.dtype },
+      }).graph;
+      const bytes = exportOnnx(graph, loadWeights(graph, "seeded"), model.entryName);
+      const [outName, want] = [...(await model.run(inputs)).outputs][0]!;
+      const decoded = decodeModel(bytes, `${m.title}.onnx`);
+      const nn = writeNn(decoded, importModel(decoded, `${m.title}.onnx`), model.entryName);
+      expect(nn.source).toContain(m.reads);
+      const viaNn = await compile(nn.source, { file: "imported.nn" }).run(inputs, {
+        weights: nn.weights,
+      });
+      const viaOrt = await runOrt(bytes, inputs);
+      const worst = (got: ArrayLike<number>) => {
+        let e = 0;
+        const w = want.data as Float32Array;
+        for (let i = 0; i < w.length; i++)
+          e = Math.max(e, Math.abs(Number(got[i]) - w[i]!) - 1e-3 * Math.abs(w[i]!));
+        return e;
+      };
+      expect(worst(viaNn.outputs.get(outName)!.data as Float32Array)).toBeLessThan(1e-5);
+      expect(worst(viaOrt.get(outName)!.data)).toBeLessThan(1e-5);
+    }, 180_000);
+  }
 });
