@@ -94,3 +94,15 @@ export function unary(b: GraphImporter, op: string, x: Val): Val {
 export function bin(b: GraphImporter, op: string, x: Val, y: Val): Val {
   return b.op(op, [x, y]);
 }
+
+/** Axes of Squeeze/Unsqueeze/Reduce*: an attribute before opset 13 (18 for most reduces), an input after. */
+export function axesOf(
+  b: GraphImporter,
+  inputs: (Val | undefined)[],
+  n: Parameters<Rule>[2],
+  rank: number,
+): number[] | undefined {
+  const fromAttr = new Attrs(n).ints("axes");
+  const raw = fromAttr ?? (inputs[1] ? known(inputs[1], "axes") : undefined);
+  return raw?.map((a) => axisOf(a, rank));
+}
