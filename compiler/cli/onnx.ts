@@ -25,7 +25,7 @@ import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseInputSpec, UsageError } from "./inputs.js";
 
 export const isOnnxFile = (path: string | undefined): path is string =>
-  path !== undefined && path.toLowerCase().endsWith(".onnx");
+  path?.toLowerCase().endsWith(".onnx") === true;
 
 type SourceFlags = { entry?: string | undefined; arg?: string[] | undefined };
 

@@ -51,8 +51,7 @@ export function recurrentCall(
   const dirs = params.has("weight_ih_l0_reverse") ? 2 : 1;
   if (params.size !== 4 * layers * dirs) return undefined;
   const [x, ...states] = external;
-  if (!x || x.type.shape.length !== 3 || states.length > (cell === "lstm" ? 2 : 1))
-    return undefined;
+  if (x?.type.shape.length !== 3 || states.length > (cell === "lstm" ? 2 : 1)) return undefined;
   const [N, T] = x.type.shape as [number, number];
   const stateShape = [layers * dirs, N, hidden].join();
   if (states.some((s) => s.type.shape.join() !== stateShape)) return undefined;
@@ -85,7 +84,6 @@ export function emitRecurrent(
 ): Map<number, string> {
   const { cell, layers, dirs, hidden: H } = call;
   const order = onnxOrder[cell];
-  const G = order.length;
   const i64 = (hint: string, v: number[]) => ctx.constant(int64Proto(ctx.fresh(hint), v));
   /** Rows [from, from + G·H) of a param, its gate blocks in ONNX's order, with a leading unit axis. */
   const recut = (p: string, from = 0) => {

@@ -3,7 +3,6 @@
 // shape ops in import-shape.ts; convolutions, pools, norms and Scan in import-nn.ts. Opset differences
 // (attributes that became inputs) are handled in the rule that has them.
 
-import { broadcastShapes } from "../ops/shape-utils.js";
 import type { GraphImporter, Val } from "./import.js";
 import { nnRules } from "./import-nn.js";
 import { shapeRules } from "./import-shape.js";
@@ -14,7 +13,6 @@ import {
   bin,
   fail,
   i32,
-  known,
   need,
   type Rule,
   reshape,
@@ -87,7 +85,7 @@ const reduceRule =
     const x = x0(inputs);
     const rank = x.type.shape.length;
     const at = new Attrs(n);
-    let axes = axesOf(b, inputs, n, rank);
+    let axes = axesOf(inputs, n, rank);
     if (axes === undefined || axes.length === 0) {
       if (at.int("noop_with_empty_axes", 0)) return [x];
       axes = x.type.shape.map((_, i) => i);

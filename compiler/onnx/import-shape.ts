@@ -173,7 +173,7 @@ export const shapeRules: Record<string, Rule> = {
   Squeeze: (b, inputs, n) => {
     const x = x0(inputs);
     const axes =
-      axesOf(b, inputs, n, x.type.shape.length) ??
+      axesOf(inputs, n, x.type.shape.length) ??
       x.type.shape.flatMap((d, i) => (d === 1 ? [i] : []));
     for (const a of axes)
       if (x.type.shape[a] !== 1) fail(`cannot squeeze axis ${a} of size ${x.type.shape[a]}`);

@@ -97,7 +97,6 @@ export function bin(b: GraphImporter, op: string, x: Val, y: Val): Val {
 
 /** Axes of Squeeze/Unsqueeze/Reduce*: an attribute before opset 13 (18 for most reduces), an input after. */
 export function axesOf(
-  b: GraphImporter,
   inputs: (Val | undefined)[],
   n: Parameters<Rule>[2],
   rank: number,
