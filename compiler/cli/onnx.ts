@@ -13,10 +13,10 @@ import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
 import type { Target } from "../kernels/tune.js";
-import { exportOnnx } from "../onnx/export.js";
 import { type ImportedModel, importModel } from "../onnx/import.js";
-import { decodeModel } from "../onnx/proto.js";
+import { decodeModel, encodeModel } from "../onnx/proto.js";
 import { loadOnnx, readOnnxBytes, readTensorPb, runImported } from "../onnx/run-onnx.js";
+import { exportWithSymbolicDims } from "../onnx/symbolic.js";
 import { writeNn } from "../onnx/to-nn.js";
 import { getOp } from "../ops/index.js";
 import type { OptimizeOptions } from "../passes/index.js";
@@ -58,8 +58,13 @@ export function exportCommand(
     );
   const graph = model.elaborate(shapes).graph;
   const params = loadWeights(graph, weightsText === "seeded" ? "seeded" : { file: weightsText });
+  const dtypes = Object.fromEntries(graph.inputs.map((i) => [i.name, i.type.dtype]));
+  const elaborate = (s: Record<string, number[]>) =>
+    model.elaborate(
+      Object.fromEntries(Object.entries(s).map(([k, shape]) => [k, { shape, dtype: dtypes[k] }])),
+    ).graph;
   // Everything is checked and encoded before the file is touched: no half-written .onnx.
-  const bytes = exportOnnx(graph, params, model.entryName);
+  const bytes = encodeModel(exportWithSymbolicDims(graph, params, model.entryName, elaborate));
   writeFileAtomic(v.onnx, bytes);
   io.err(`wrote ${v.onnx} (${bytes.length} bytes, ${graph.params.length} initializers)`);
 }

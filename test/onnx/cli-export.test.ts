@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../compiler/cli/main.js";
 import { compile } from "../../compiler/compile.js";
+import { decodeModel } from "../../compiler/onnx/proto.js";
 import { seededInput } from "../../runtime/weights/seeded.js";
 import { runOrt } from "./ort-harness.js";
 
@@ -57,4 +58,33 @@ describe("nnc export", () => {
     expect(r.err).toContain("NN6009");
     expect(existsSync(file)).toBe(false);
   });
+});
+
+describe("nnc export: symbolic dims", () => {
+  it("keeps resnet18's H and W symbolic (the graph does not depend on them) and its batch fixed (the flatten does)", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "nnc-onnx-")), "r18.onnx");
+    const argv = ["export", "resnet:resnet18", "--arg", "classes=10", "--shape", "input=1x3x32x32"];
+    const r = await nnc([...argv, "--onnx", file]);
+    expect(r.code, r.err).toBe(0);
+    const bytes = readFileSync(file);
+    const dims = decodeModel(bytes, file).graph!.input[0]!.type!.tensor_type!.shape!.dim;
+    expect(dims.map((d) => d.dim_param || Number(d.dim_value))).toEqual([
+      1,
+      3,
+      "input_dim2",
+      "input_dim3",
+    ]);
+    // ONNX Runtime runs the file at another size, and agrees with nnc compiled for that size.
+    const input = seededInput("input", [1, 3, 40, 48], { kind: "uniform", scale: 1 });
+    const ortOut = await runOrt(bytes, new Map([["input", input]]));
+    const ref = await compile(
+      { stdlib: "resnet" },
+      { entry: "resnet18", args: { classes: "10" } },
+    ).run(new Map([["input", input]]));
+    const want = ref.outputs.get("logits")!.data as Float32Array;
+    const got = ortOut.get("logits")!;
+    expect(got.shape).toEqual([1, 10]);
+    for (let i = 0; i < want.length; i++)
+      expect(Math.abs(got.data[i]! - want[i]!)).toBeLessThan(1e-4);
+  }, 120_000);
 });
