@@ -172,8 +172,16 @@ export const rules: Record<string, Rule> = {
       );
   },
   reshape: (ctx, [x], out) => {
-    const shape = ctx.constant(int64Proto(ctx.fresh("shape"), ints(ctx.graphNode.attrs.shape)));
-    ctx.node("Reshape", [x!, shape], out);
+    const target = ints(ctx.graphNode.attrs.shape);
+    const from = ctx.inputType(0).shape;
+    // A dim kept at its index is written 0 (ONNX: copy it), so the file does not pin it
+    // (a flatten keeps the batch dim free). A real 0-sized dim needs allowzero instead.
+    const zeroSized = target.some((d, i) => d === 0 && from[i] !== 0);
+    const shape = zeroSized
+      ? target
+      : target.map((d, i) => (i < from.length && d === from[i] ? 0 : d));
+    const name = ctx.constant(int64Proto(ctx.fresh("shape"), shape));
+    ctx.node("Reshape", [x!, name], out, zeroSized ? attrs({ allowzero: 1 }) : []);
   },
   permute: (ctx, [x], out) =>
     ctx.node("Transpose", [x!], out, attrs({ perm: ints(ctx.graphNode.attrs.perm) })),
