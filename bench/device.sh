@@ -16,7 +16,7 @@ set -u
 out=${1:-/tmp/nnc-device}
 mkdir -p "$out"
 runs=${RUNS:-50}
-# The adapter class nnc tunes its tiles for (--target): gpu here, unless TARGET says otherwise.
+# The target nnc compiles for (--target): gpu here, unless TARGET says otherwise (auto reads the adapter).
 target=${TARGET:-gpu}
 log="$out/log.txt"
 say() { echo "== $*" | tee -a "$log"; }

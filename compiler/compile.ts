@@ -1,43 +1,47 @@
-// The public API: compile(source, options) → CompiledModel with run(),
-// inspect(stage) and summary(). The CLI is a thin layer over this.
+// The public API: compile(source, options) → CompiledModel with session(),
+// run(), inspect(stage) and summary(). The CLI is a thin layer over this.
 
 import { resolve } from "node:path";
 import { printAst } from "../grammar/print-ast.js";
 import type { ExecutablePlan } from "./codegen/plan.js";
-import { planMemory } from "./codegen/plan-memory.js";
-import { emitPlan } from "./codegen/wgsl/emit-plan.js";
-import { diagnostic, NncError, SourceMap } from "./core/diagnostics.js";
+import { diagnostic, didYouMean, NncError, SourceMap } from "./core/diagnostics.js";
 import type { Tensor } from "./core/tensor.js";
 import { formatType, type TensorType } from "./core/types.js";
+import type { LayerRecord } from "./elaborate/context.js";
 import {
   type ArgInput,
   type Elaborated,
   elaborateEntry,
   type InputSpec,
   pickEntry,
+  unboundDimsNote,
 } from "./elaborate/entry.js";
 import { Loader, type ModuleScope } from "./elaborate/scope.js";
 import type { Graph } from "./graph/graph.js";
 import { printGraph } from "./graph/print-graph.js";
 import type { KernelProgram } from "./kernels/ir.js";
-import { lowerGraph } from "./kernels/lower.js";
 import { printGroups, printKernels } from "./kernels/print.js";
-import type { Target } from "./kernels/tune.js";
 import { getOp } from "./ops/index.js";
-import { kernelPassOn, type OptimizeOptions, optimize } from "./passes/index.js";
 import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
-import { type Backend, loadWeights, type RunOptions, type RunResult, runOnBackend } from "./run.js";
+import { formatPassLog, type OptimizeOptions, type PassLog, Pipeline } from "./pipeline/index.js";
+import type { Backend } from "./run.js";
+import { type RunOptions, Session, type SessionOptions } from "./session.js";
+import {
+  defaultTarget,
+  describeTarget,
+  namedTarget,
+  type Target,
+  type TargetName,
+} from "./target/target.js";
 
-/**
- * The optimizer's options for the target: a GPU keeps PyTorch's OIHW conv
- * weights. On an H200, resnet18 at 224 ran 4.5 ms warm with them and 7.2 ms
- * with HWIO (bench/README.md): there a warp's lanes walk output pixels and
- * share each OIHW weight, where lavapipe pays per word loaded.
- */
-function optimizeFor(o: CompileOptions): OptimizeOptions | undefined {
-  if (o.target !== "gpu") return o.optimize;
-  return { ...o.optimize, disable: [...(o.optimize?.disable ?? []), "conv-weight-layout"] };
+/** What CompiledModel.run() returns. */
+export interface RunResult {
+  outputs: Map<string, Tensor>;
+  /** The backend it ran on (after `"auto"` chose). */
+  backend: Backend;
+  /** What the caller should know: a fallback to the CPU, seeded weights by default. */
+  notes: readonly string[];
 }
 
 /** .nn text, a file path, or a stdlib module (`{stdlib: "rnn"}`). */
@@ -55,10 +59,17 @@ export interface CompileOptions {
   stdlibDir?: string;
   /** Receives every source text read, so a caller can print diagnostics even when compile throws. */
   sources?: SourceMap;
-  /** The optimizer: on by default; `{level: 0}` is -O0, `disable` names passes to skip. */
+  /** The pass pipeline: on by default; `{level: 0}` is -O0, `disable` names passes to skip. */
   optimize?: OptimizeOptions;
-  /** The adapter class kernels are tuned for: "cpu" (lavapipe; the default) or "gpu" (`--target`). */
-  target?: Target;
+  /**
+   * The machine every stage compiles for (`--target`): a named one or one
+   * built from an adapter (targetFromAdapter); default lavapipe.
+   */
+  target?: Target | TargetName;
+  /** Folders imports may read besides the entry file's tree and the stdlib (`--allow-import`). */
+  importRoots?: string[];
+  /** Labelled layers whose values become extra outputs, named by their label (`--output`). */
+  taps?: string[];
 }
 
 export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
@@ -113,7 +124,11 @@ export class CompiledModel {
   readonly entryName: string;
   private readonly cache = new Map<string, Elaborated>();
   private readonly plans = new Map<string, ExecutablePlan>();
+  private readonly programs = new Map<string, KernelProgram>();
   private readonly optimizedGraphs = new Map<string, Graph>();
+  /** One pipeline (and so one pass log) per input shapes. */
+  private readonly pipelines = new Map<string, Pipeline>();
+  readonly target: Target;
 
   constructor(
     source: Source,
@@ -123,6 +138,7 @@ export class CompiledModel {
     this.loader = new Loader({
       stdlibDir: options.stdlibDir ?? defaultStdlibDir,
       sources: this.sources,
+      ...(options.importRoots ? { importRoots: options.importRoots } : {}),
     });
     this.module = wrapInternal(() => {
       if (typeof source === "string")
@@ -135,6 +151,42 @@ export class CompiledModel {
       return this.loader.loadStdlib(source.stdlib, undefined);
     });
     this.entryName = pickEntry(this.module, options.entry).name.name;
+    const t = options.target ?? defaultTarget;
+    this.target = typeof t === "string" ? namedTarget(t) : t;
+    this.checkSource();
+  }
+
+  private pipeline(key: string): Pipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = new Pipeline(this.target, this.options.optimize);
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Every pass that ran for these input shapes so far (graph, kernel, plan), with what it changed. */
+  passLog(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): readonly PassLog[] {
+    return this.pipeline(JSON.stringify(Object.entries(inputs).sort())).log;
+  }
+
+  /**
+   * Elaborates the entry once, so that a source error (a name, an argument, a
+   * hyperparameter) is thrown by compile(), not by the first summary() or run().
+   * Without `inputs` the shapes are the entry's own with unbound dims set to 1,
+   * which the caller did not choose: a shape error there (NN4xxx, NN5xxx, or
+   * NN6009, an input whose shape cannot be defaulted) waits for the shapes the
+   * model is used at.
+   */
+  private checkSource(): void {
+    try {
+      this.elaborate();
+    } catch (e) {
+      const shapeOnly =
+        e instanceof NncError && e.diagnostics.every((d) => /^NN[45]\d{3}$|^NN6009$/.test(d.code));
+      if (this.options.inputs === undefined && shapeOnly) return;
+      throw e;
+    }
   }
 
   /** Elaborates the entry for these input shapes (cached per shape). */
@@ -153,6 +205,7 @@ export class CompiledModel {
         this.loader.stdlibFiles,
       ),
     );
+    if (this.options.taps?.length) addTaps(result, this.options.taps);
     this.cache.set(key, result);
     return result;
   }
@@ -167,19 +220,34 @@ export class CompiledModel {
     const hit = this.optimizedGraphs.get(key);
     if (hit) return hit;
     const raw = this.elaborate(inputs).graph;
-    const graph = wrapInternal(() => optimize(raw, optimizeFor(this.options)).graph);
+    const graph = wrapInternal(() => this.pipeline(key).graph(raw));
     this.optimizedGraphs.set(key, graph);
     return graph;
   }
 
-  /** Runs the entry on these inputs (compiled for their shapes). The API's default backend is the CPU. */
+  /**
+   * Binds weights and a backend for these input shapes (the compile options'
+   * `inputs` by default): weights are read and uploaded once, and the plan,
+   * pipelines and buffers are kept until `dispose()`, so each `run()` costs
+   * what `nnc bench`'s warm run does.
+   */
+  session(options: SessionOptions = {}): Promise<Session> {
+    const { inputs, ...rest } = options;
+    return Session.open(this, inputs ?? this.options.inputs ?? {}, rest);
+  }
+
+  /**
+   * One run on a session opened for these inputs' shapes and disposed after:
+   * it reads the weights, and on WebGPU allocates, uploads and compiles the
+   * pipelines, every call. Use session() to run more than once.
+   */
   async run(inputs: Map<string, Tensor>, options: RunOptions = {}): Promise<RunResult> {
-    const shapes = shapesOf(inputs);
-    const graph = this.optimized(shapes);
-    const backend: Backend = options.backend ?? "cpu";
-    const params = withDerived(graph, loadWeights(graph, options.weights ?? "seeded"));
-    const outputs = await runOnBackend(graph, inputs, params, backend, () => this.plan(shapes));
-    return { outputs, backend };
+    const s = await this.session({ ...options, inputs: shapesOf(inputs) });
+    try {
+      return { outputs: await s.run(inputs), backend: s.backend, notes: s.notes };
+    } finally {
+      s.dispose();
+    }
   }
 
   /** The executable plan (WGSL kernels, buffers, dispatches) for these input shapes, cached per shape. */
@@ -188,22 +256,20 @@ export class CompiledModel {
     const hit = this.plans.get(key);
     if (hit) return hit;
     const program = this.kernels(inputs);
-    const plan = wrapInternal(() => {
-      const emitted = emitPlan(program);
-      return kernelPassOn(this.options.optimize, "plan-memory") ? planMemory(emitted) : emitted;
-    });
+    const plan = wrapInternal(() => this.pipeline(key).plan(program));
     this.plans.set(key, plan);
     return plan;
   }
 
-  /** The Kernel IR for these input shapes: fused unless -O0 or `--disable-pass fuse`. */
+  /** The Kernel IR for these input shapes after the kernel passes (fused unless -O0 or `--disable-pass fuse`), cached per shape. */
   kernels(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): KernelProgram {
+    const key = JSON.stringify(Object.entries(inputs).sort());
+    const hit = this.programs.get(key);
+    if (hit) return hit;
     const graph = this.optimized(inputs);
-    const fuse = kernelPassOn(this.options.optimize, "fuse");
-    const tune = kernelPassOn(this.options.optimize, "tune");
-    return wrapInternal(() =>
-      lowerGraph(graph, { fuse, tune, target: this.options.target ?? "cpu" }),
-    );
+    const program = wrapInternal(() => this.pipeline(key).kernels(graph));
+    this.programs.set(key, program);
+    return program;
   }
 
   inspect(stage: Stage, inputs?: Record<string, InputSpec>): string {
@@ -217,13 +283,19 @@ export class CompiledModel {
         const prep = g.prep
           ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
           : "";
-        const fused = kernelPassOn(this.options.optimize, "fuse")
-          ? `\n# kernels: the ops each one evaluates (the fuse pass)\n${printGroups(this.kernels(inputs))}`
-          : "";
+        const key = JSON.stringify(Object.entries(inputs ?? this.options.inputs ?? {}).sort());
+        const fused = this.pipeline(key).enabled("fuse") ? this.groupsNote(inputs) : "";
         return `${printGraph(g)}${prep}${fused}`;
       }
-      case "kernels":
-        return wrapInternal(() => printKernels(this.kernels(inputs)));
+      case "kernels": {
+        const kernels = wrapInternal(() => printKernels(this.kernels(inputs)));
+        const log = formatPassLog(this.passLog(inputs))
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => `#   ${l}`);
+        const passes = log.length > 0 ? ["# passes:", ...log] : ["# passes: none (-O0)"];
+        return [`# target: ${describeTarget(this.target)}`, ...passes, kernels].join("\n");
+      }
       case "wgsl":
         return this.plan(inputs)
           .kernels.map((k) => k.wgsl)
@@ -231,11 +303,21 @@ export class CompiledModel {
     }
   }
 
+  /** The fuse pass's groups for `inspect opt`; a kernel-stage error is shown, not thrown, since the graph itself is fine. */
+  private groupsNote(inputs?: Record<string, InputSpec>): string {
+    const head = "\n# kernels: the ops each one evaluates (the fuse pass)\n";
+    try {
+      return `${head}${printGroups(this.kernels(inputs))}`;
+    } catch (e) {
+      if (!(e instanceof NncError)) throw e;
+      return `${head}# not lowered: ${e.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}\n`;
+    }
+  }
+
   summary(inputs?: Record<string, InputSpec>, depth = 1): Summary {
     const e = this.elaborate(inputs);
     const g = e.graph;
-    // Layers written in .nn at this depth; a layer entry with none (nn:conv) shows its primitive nodes.
-    const layers = e.layers.filter((l) => l.depth === depth && l.output !== null && !l.primitive);
+    const layers = shownLayers(e.layers, depth);
     const primitives = g.nodes
       .filter((n) => !["input", "param", "const"].includes(n.op))
       .map((n) => ({ path: n.scope ?? "", layer: n.op, output: n.type, params: 0 }));
@@ -274,12 +356,64 @@ export class CompiledModel {
       paramBytes,
       flops,
       graphNodes: g.nodes.length,
-      notes:
-        e.defaultedDims.length > 0
-          ? [`unbound input dims set to ${e.defaultedDims.join(", ")} (choose with --shape)`]
-          : [],
+      notes: e.defaultedDims.length > 0 ? [unboundDimsNote(e.defaultedDims)] : [],
     };
   }
+}
+
+/**
+ * Makes each labelled layer's value an output named by its label, so both
+ * backends return it. The outermost layer with that path is the one meant:
+ * `layer1.0` is the block, not the last conv inside it that shares its path.
+ */
+function addTaps(e: Elaborated, labels: readonly string[]): void {
+  const g = e.graph;
+  for (const label of labels) {
+    const matches = e.layers.filter((l) => l.path === label && l.node !== null);
+    const layer = matches.reduce<LayerRecord | undefined>(
+      (best, l) => (best === undefined || l.depth < best.depth ? l : best),
+      undefined,
+    );
+    if (!layer) {
+      const paths = [...new Set(e.layers.filter((l) => !l.primitive).map((l) => l.path))];
+      throw new NncError(
+        diagnostic(
+          "NN2012",
+          `--output ${label}: no layer labelled \`${label}\`${didYouMean(label, paths)}`,
+          undefined,
+          {
+            hint: "`nnc check --depth N` lists the layers by path",
+          },
+        ),
+      );
+    }
+    if (g.outputs.some((o) => o.name === label))
+      throw new NncError(
+        diagnostic(
+          "NN2012",
+          `--output ${label}: the entry already has an output named \`${label}\``,
+        ),
+      );
+    g.outputs.push({ name: label, node: layer.node! });
+  }
+}
+
+/**
+ * The layers written in .nn that `check --depth N` lists: every one down to depth N
+ * whose own sublayers are not listed (deeper than N, or none), so the rows cover the
+ * model once and their params add up to the total. Records come in post-order
+ * (a layer after its sublayers), so a layer's sublayers are the deeper records just
+ * before it. A layer entry with none (nn:conv) shows its primitive nodes instead.
+ */
+function shownLayers(all: readonly LayerRecord[], depth: number): LayerRecord[] {
+  const isLayer = (l: LayerRecord) => l.output !== null && !l.primitive;
+  return all.filter((l, i) => {
+    if (!isLayer(l) || l.depth > depth || (l.depth === 0 && depth > 0)) return false;
+    if (l.depth === depth) return true;
+    for (let j = i - 1; j >= 0 && all[j]!.depth > l.depth; j--)
+      if (all[j]!.depth === l.depth + 1 && isLayer(all[j]!)) return false;
+    return true;
+  });
 }
 
 /** The input shapes a set of tensors implies. */

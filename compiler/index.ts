@@ -1,10 +1,20 @@
 // The public API of nnc.
 
-export { closeGpu } from "../runtime/webgpu/device.js";
+import { closeGpu as closeDevices } from "../runtime/webgpu/device.js";
+
+/**
+ * Destroys every WebGPU device, so that nothing of Dawn's keeps the process
+ * alive; sessions opened before cannot run afterwards. (A wrapper, so that the
+ * public types name no WebGPU type: a consumer needs no @webgpu/types.)
+ */
+export function closeGpu(): Promise<void> {
+  return closeDevices();
+}
 export {
   CompiledModel,
   type CompileOptions,
   compile,
+  type RunResult,
   type Source,
   type Stage,
   type Summary,
@@ -26,5 +36,26 @@ export { exportOnnx } from "./onnx/export.js";
 export { type ImportedModel, importOnnx } from "./onnx/import.js";
 export { loadOnnx, runImported } from "./onnx/run-onnx.js";
 export { writeNn } from "./onnx/to-nn.js";
-export { type OptimizeOptions, optimize, passNames } from "./passes/index.js";
-export { type Backend, backends, type RunOptions, type RunResult, type Weights } from "./run.js";
+export {
+  formatPassLog,
+  type OptimizeOptions,
+  optimize,
+  type PassLog,
+  passNames,
+} from "./pipeline/index.js";
+export { type Backend, backends, type Weights } from "./run.js";
+export {
+  type AdapterProbe,
+  type RunOptions,
+  Session,
+  type SessionOptions,
+  type SessionStats,
+} from "./session.js";
+export {
+  type AdapterFacts,
+  namedTarget,
+  type Target,
+  type TargetName,
+  targetFromAdapter,
+  targetNames,
+} from "./target/target.js";

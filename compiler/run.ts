@@ -1,42 +1,25 @@
-// Running a compiled model: bind inputs and weights by name, pick a backend,
-// return the outputs. Every check happens before anything runs, so a bad
-// weight file or a mis-shaped input is an error naming the tensor. The CPU
-// backend interprets the Graph IR; WebGPU runs the ExecutablePlan the WGSL
-// code generator makes of it.
+// Running a compiled model, the pieces a session (session.ts) is made of:
+// binding weights by name, checking inputs, the CPU backend. Every check
+// happens before anything runs, so a bad weight file or a mis-shaped input is
+// an error naming the tensor. The CPU backend interprets the Graph IR.
 
-import { GpuPlan } from "../runtime/webgpu/execute.js";
 import { bindWeights } from "../runtime/weights/bind.js";
 import { readSafetensors } from "../runtime/weights/safetensors.js";
 import { seededParams } from "../runtime/weights/seeded.js";
-import type { ExecutablePlan } from "./codegen/plan.js";
-import { emitPlan } from "./codegen/wgsl/emit-plan.js";
 import { diagnostic, didYouMean, NncError } from "./core/diagnostics.js";
 import type { Tensor } from "./core/tensor.js";
 import { formatType, sameShape } from "./core/types.js";
+import { checkInputIndices } from "./graph/check-indices.js";
 import type { Graph } from "./graph/graph.js";
 import { runGraph } from "./graph/interpret.js";
-import { lowerGraph } from "./kernels/lower.js";
 import { OpError } from "./ops/op.js";
 import { loadedParams } from "./passes/prep.js";
 
 export type Backend = "cpu" | "webgpu";
 export const backends: readonly Backend[] = ["webgpu", "cpu"];
 
-/** The graph's executable plan (compiler/kernels: lowering + WGSL), made only when WebGPU runs. */
-export type PlanSource = () => ExecutablePlan;
-
 /** `seeded` (SPEC.md's initializer), a .safetensors path, or tensors by state_dict name. */
 export type Weights = "seeded" | { file: string } | Map<string, Tensor>;
-
-export interface RunOptions {
-  weights?: Weights;
-  backend?: Backend;
-}
-
-export interface RunResult {
-  outputs: Map<string, Tensor>;
-  backend: Backend;
-}
 
 /** The graph's own params (its state_dict) from seeds, a file or a map; derived params come from `prep` later. */
 export function loadWeights(graph: Graph, weights: Weights): Map<string, Tensor> {
@@ -72,68 +55,57 @@ export function checkInputs(graph: Graph, inputs: Map<string, Tensor>): void {
   if (problems.length > 0) throw new NncError(problems);
 }
 
-export async function runOnBackend(
+/** The CPU backend: interprets the graph; an op's run-time error becomes a diagnostic. */
+export function runOnCpu(
   graph: Graph,
   inputs: Map<string, Tensor>,
   params: Map<string, Tensor>,
-  backend: Backend,
-  plan?: PlanSource,
-): Promise<Map<string, Tensor>> {
-  checkInputs(graph, inputs);
-  switch (backend) {
-    case "cpu":
-      try {
-        return runGraph(graph, inputs, params);
-      } catch (e) {
-        if (e instanceof OpError)
-          throw new NncError(
-            diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {}),
-          );
-        throw e;
-      }
-    case "webgpu": {
-      const gpuPlan = await gpuPlanFor(graph, plan);
-      if (uploaded.get(gpuPlan) !== params) {
-        gpuPlan.uploadParams(params);
-        uploaded.set(gpuPlan, params);
-      }
-      return gpuPlan.run(inputs);
-    }
+): Map<string, Tensor> {
+  try {
+    return runGraph(graph, inputs, params);
+  } catch (e) {
+    if (e instanceof OpError)
+      throw new NncError(
+        diagnostic(e.code, e.message, e.span, {
+          ...(e.hint ? { hint: e.hint } : {}),
+          ...(e.trace?.length ? { trace: e.trace } : {}),
+        }),
+      );
+    throw e;
   }
 }
 
-/** Built plans by graph (CompiledModel caches graphs per input shape), so a second run reuses one. */
-const gpuPlans = new WeakMap<Graph, Promise<GpuPlan>>();
-/** The weights each plan holds, by identity: uploaded again only when they change. */
-const uploaded = new WeakMap<GpuPlan, Map<string, Tensor>>();
+/** An error of the plan's making as diagnostics led by NN7002, or undefined for anything else. */
+export function planUnavailable(e: unknown): NncError | undefined {
+  const why =
+    e instanceof NncError
+      ? e.diagnostics
+      : e instanceof OpError
+        ? [diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {})]
+        : undefined;
+  if (!why) return undefined;
+  if (e instanceof NncError && why[0]?.code === "NN7002") return e;
+  return new NncError([
+    diagnostic("NN7002", "the WGSL code generator cannot compile this model for WebGPU"),
+    ...why,
+  ]);
+}
 
-async function gpuPlanFor(graph: Graph, plan: PlanSource | undefined): Promise<GpuPlan> {
-  const hit = gpuPlans.get(graph);
-  if (hit) {
-    const p = await hit.catch(() => undefined);
-    if (p && p.lost === undefined) return p;
-    p?.dispose();
-  }
-  let executable: ExecutablePlan;
+/**
+ * The kernels clamp a gather index, so before a WebGPU run the token ids the
+ * CPU backend would reject (NN7001) are checked here, on the host.
+ */
+export function checkGpuIndices(graph: Graph, inputs: Map<string, Tensor>): void {
   try {
-    // CompiledModel passes its cached plan(); a bare graph is lowered here.
-    executable = plan ? plan() : emitPlan(lowerGraph(graph));
+    checkInputIndices(graph, inputs);
   } catch (e) {
-    // Led by NN7002, so a caller that chose WebGPU by default can fall back to the CPU.
-    const why =
-      e instanceof NncError
-        ? e.diagnostics
-        : e instanceof OpError
-          ? [diagnostic(e.code, e.message, undefined, e.hint ? { hint: e.hint } : {})]
-          : undefined;
-    if (!why) throw e;
-    throw new NncError([
-      diagnostic("NN7002", "the WGSL code generator cannot compile this model for WebGPU"),
-      ...why,
-    ]);
+    if (e instanceof OpError)
+      throw new NncError(
+        diagnostic(e.code, e.message, e.span, {
+          ...(e.hint ? { hint: e.hint } : {}),
+          ...(e.trace?.length ? { trace: e.trace } : {}),
+        }),
+      );
+    throw e;
   }
-  const made = GpuPlan.create(executable);
-  gpuPlans.set(graph, made);
-  made.catch(() => gpuPlans.delete(graph));
-  return made;
 }

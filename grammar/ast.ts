@@ -81,7 +81,8 @@ export interface TensorTypeAnn {
 
 export type DimAnn =
   | { kind: "DimInt"; value: number; span: Span }
-  | { kind: "DimName"; name: string; span: Span }
+  /** `T` or `T = 64`: a symbolic dim, with the value an entry uses when no shape binds it. */
+  | { kind: "DimName"; name: string; default?: number; span: Span }
   | { kind: "DimAny"; span: Span };
 
 /** `{h, c}`: a record of tensors with these fields. */
@@ -121,7 +122,8 @@ export interface ParamStmt {
   /** Element type; null means f32. */
   dtype: Ident | null;
   dims: Expr[];
-  init: Ident | null;
+  /** The init rule: a name (`zeros`), a call (`normal(0.02)`) or a number (`-2.0`). */
+  init: Expr | null;
   cond: Expr | null;
   span: Span;
 }

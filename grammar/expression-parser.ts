@@ -149,11 +149,14 @@ export class ExpressionParser extends EmbeddedActionsParser {
     return this.ACTION(() => names.map((n) => ident(n, this.file)));
   });
 
-  /** Everything after `param`/`buffer`: `NAME: dtype? [dims] (init RULE)? (if cond)?`. */
+  /**
+   * Everything after `param`/`buffer`: `NAME: dtype? [dims] (init RULE)? (if cond)?`.
+   * RULE is an operand (`zeros`, `normal(0.02)`, `-2.0`); elaboration reads it as a rule.
+   */
   paramBody = this.RULE("paramBody", (kw: IToken): ParamStmt => {
     let name: Ident | StringLit | undefined;
     let dtype: Ident | null = null;
-    let init: Ident | null = null;
+    let init: Expr | null = null;
     let cond: Expr | null = null;
     this.OR({
       DEF: [
@@ -180,8 +183,7 @@ export class ExpressionParser extends EmbeddedActionsParser {
     const dims = this.SUBRULE(this.shape);
     this.OPTION2(() => {
       this.CONSUME(Init);
-      const t = this.CONSUME3(Identifier);
-      init = this.ACTION(() => ident(t, this.file));
+      init = this.SUBRULE(this.operand);
     });
     this.OPTION3({
       GATE: this.onSameLine,

@@ -29,6 +29,23 @@ export class SyntaxContext {
   }
 }
 
+/** A keyword token (`init`, `param`, `model`, …), which can never be a name. */
+function isReserved(tok: IToken | undefined): boolean {
+  return (
+    tok !== undefined &&
+    tok.tokenType !== EOF &&
+    tok.tokenType.name !== "Identifier" &&
+    /^[A-Za-z_]\w*$/.test(tok.image)
+  );
+}
+
+/** The hint for an unexpected reserved word: it cannot be a name or a label. */
+function reservedHint(tok: IToken | undefined): string | undefined {
+  if (tok === undefined || !isReserved(tok) || tok.image === "true" || tok.image === "false")
+    return undefined;
+  return `\`${tok.image}\` is a reserved word and cannot name a value, label or parameter; rename it (e.g. \`${tok.image}_\`)`;
+}
+
 function quote(image: string): string {
   const short = image.length > 24 ? `${image.slice(0, 21)}...` : image;
   return short.includes("`") ? `'${short}'` : `\`${short}\``;
@@ -46,15 +63,20 @@ function oneOf(labels: string[]): string {
   return `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
 }
 
-function withHint(expected: string, found: string): string {
-  const [what, hint] = expected.split(HINT_SEPARATOR);
-  return `expected ${what}, found ${found}${hint === undefined ? "" : HINT_SEPARATOR + hint}`;
+function withHint(expected: string, found: string, tok?: IToken): string {
+  const [what, given] = expected.split(HINT_SEPARATOR);
+  // A keyword where a name could stand (`let param = …`, `-> init: …`) is said to be one.
+  const wantsName = /\b(name|expression)\b/.test(what!);
+  const reserved = wantsName ? reservedHint(tok) : undefined;
+  const hint = given ?? reserved;
+  const shown = reserved === undefined ? found : `the reserved word ${found}`;
+  return `expected ${what}, found ${shown}${hint === undefined ? "" : HINT_SEPARATOR + hint}`;
 }
 
 export function messageProvider(ctx: SyntaxContext): IParserErrorMessageProvider {
   return {
     buildMismatchTokenMessage({ expected, actual }) {
-      return withHint(labelOf(expected), ctx.describe(actual));
+      return withHint(labelOf(expected), ctx.describe(actual), actual);
     },
     buildNotAllInputParsedMessage({ firstRedundant }) {
       return `unexpected ${ctx.describe(firstRedundant)} after the end of the declaration`;
@@ -63,12 +85,12 @@ export function messageProvider(ctx: SyntaxContext): IParserErrorMessageProvider
       const expected =
         customUserDescription ??
         oneOf(expectedPathsPerAlt.flatMap((paths) => paths.map((p) => labelOf(p[0]!))));
-      return withHint(expected, ctx.describe(actual[0]));
+      return withHint(expected, ctx.describe(actual[0]), actual[0]);
     },
     buildEarlyExitMessage({ expectedIterationPaths, actual, customUserDescription }) {
       const expected =
         customUserDescription ?? oneOf(expectedIterationPaths.map((p) => labelOf(p[0]!)));
-      return withHint(expected, ctx.describe(actual[0]));
+      return withHint(expected, ctx.describe(actual[0]), actual[0]);
     },
   };
 }

@@ -1,8 +1,8 @@
 // The .nn grammar's declarations and statements, on top of the expression
 // rules of expression-parser.ts. parser.ts drives it one declaration at a
-// time; the grammar itself is described in docs/LANGUAGE.md.
+// time; the grammar itself is summarised in docs/language.md.
 
-import type { IToken } from "chevrotain";
+import { EOF, type IToken } from "chevrotain";
 import { diagnostic } from "../compiler/core/diagnostics.js";
 import type {
   Block,
@@ -124,25 +124,43 @@ export class NnParser extends ExpressionParser {
     let hyper: HyperParam[] = [];
     let inputs: InputParam[] | null = null;
     let body: Expr | Block | undefined;
-    this.OPTION(() => {
-      hyper = this.SUBRULE(this.hyperList);
-    });
-    this.OR2({
+    this.OR3({
+      // `model m(input: f32[N, 64]) { ... }`: one list before a block is the input
+      // list of a callable without hyperparameters.
+      IGNORE_AMBIGUITIES: true,
       DEF: [
         {
+          GATE: () => this.singleListBeforeBlock(),
           ALT: () => {
-            this.CONSUME(Equals);
-            body = this.SUBRULE(this.expression);
+            inputs = this.SUBRULE2(this.inputList);
+            body = this.SUBRULE2(this.block);
           },
         },
         {
           ALT: () => {
-            inputs = this.SUBRULE(this.inputList);
-            body = this.SUBRULE(this.block);
+            this.OPTION(() => {
+              hyper = this.SUBRULE(this.hyperList);
+            });
+            this.OR2({
+              DEF: [
+                {
+                  ALT: () => {
+                    this.CONSUME(Equals);
+                    body = this.SUBRULE(this.expression);
+                  },
+                },
+                {
+                  ALT: () => {
+                    inputs = this.SUBRULE(this.inputList);
+                    body = this.SUBRULE(this.block);
+                  },
+                },
+              ],
+              ERR_MSG: `\`(\` to open the input list, or \`=\` for a point-free def${HINT_SEPARATOR}the header is \`NAME(hyperparameters)(inputs) { ... }\` or, without hyperparameters, \`NAME(inputs) { ... }\``,
+            });
           },
         },
       ],
-      ERR_MSG: `\`(\` to open the input list, or \`=\` for a point-free def${HINT_SEPARATOR}a block body needs two parameter lists, as in \`def f(c: int)(x) { ... }\`; write \`()\` when there are no hyperparameters`,
     });
     return this.ACTION(() => {
       const flavor = kw.image as CallableFlavor;
@@ -169,6 +187,21 @@ export class NnParser extends ExpressionParser {
       };
     });
   });
+
+  /** Is the next thing `( ... ) {`: one parenthesised list, then a block? */
+  private singleListBeforeBlock(): boolean {
+    if (this.LA(1).tokenType !== LParen) return false;
+    let depth = 0;
+    for (let k = 1; ; k++) {
+      const t = this.LA(k).tokenType;
+      if (t === EOF) return false;
+      if (t === LParen || t === LBracket || t === LBrace) depth++;
+      else if (t === RParen || t === RBracket || t === RBrace) {
+        depth--;
+        if (depth === 0) return t === RParen && this.LA(k + 1).tokenType === LBrace;
+      }
+    }
+  }
 
   hyperList = this.RULE("hyperList", (): HyperParam[] => {
     const open = this.CONSUME(LParen);
@@ -276,28 +309,51 @@ export class NnParser extends ExpressionParser {
   });
 
   dim = this.RULE("dim", (): DimAnn => {
+    let fallback: IToken | undefined;
     const tok = this.OR({
       DEF: [{ ALT: () => this.CONSUME(NumberLiteral) }, { ALT: () => this.CONSUME(Identifier) }],
       ERR_MSG: "a dimension (an integer, a name or `_`)",
     });
+    // `T = 64`: the size an entry uses when no given shape binds T.
+    this.OPTION(() => {
+      this.CONSUME(Equals);
+      fallback = this.CONSUME2(NumberLiteral);
+    });
     return this.ACTION((): DimAnn => {
       const span = tokenSpan(tok, this.file);
-      if (tok.tokenType === NumberLiteral) {
-        const n = numberLit(tok, this.file);
-        if (!n.isInt) {
+      const intOrError = (t: IToken): number => {
+        const n = numberLit(t, this.file);
+        if (!n.isInt || n.value < 1) {
           this.extra.push(
             diagnostic(
               "NN1001",
-              `expected a dimension (an integer, a name or \`_\`), found \`${tok.image}\``,
-              span,
+              t === tok
+                ? `expected a dimension (an integer, a name or \`_\`), found \`${t.image}\``
+                : `a dimension's default must be a positive integer, found \`${t.image}\``,
+              tokenSpan(t, this.file),
             ),
           );
         }
+        return n.value;
+      };
+      if (tok.tokenType === NumberLiteral || tok.image === "_") {
+        if (fallback !== undefined) {
+          this.extra.push(
+            diagnostic(
+              "NN1001",
+              "only a named dimension takes a default",
+              tokenSpan(fallback, this.file),
+            ),
+          );
+        }
+        if (tok.image === "_") return { kind: "DimAny", span };
+        const n = numberLit(tok, this.file);
+        if (!n.isInt) intOrError(tok);
         return { kind: "DimInt", value: n.value, span };
       }
-      return tok.image === "_"
-        ? { kind: "DimAny", span }
-        : { kind: "DimName", name: tok.image, span };
+      return fallback === undefined
+        ? { kind: "DimName", name: tok.image, span }
+        : { kind: "DimName", name: tok.image, default: intOrError(fallback), span };
     });
   });
 

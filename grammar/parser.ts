@@ -35,7 +35,10 @@ export interface ParseResult {
 let shared: NnParser | undefined;
 
 /** Parses a .nn source; `file` is the display path recorded in every span. */
-export function parse(text: string, file: string): ParseResult {
+export function parse(source: string, file: string): ParseResult {
+  // A UTF-8 byte order mark (editors on Windows write one) is not part of the program;
+  // columns count from after it, as every editor shows them.
+  const text = stripBom(source);
   const lexed = lex(text, file);
   const diagnostics = [...lexed.diagnostics];
   const module: Module = {
@@ -89,6 +92,10 @@ export function parse(text: string, file: string): ParseResult {
     module.decls = [];
   }
   return { module, diagnostics: sortByPosition(diagnostics) };
+}
+
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

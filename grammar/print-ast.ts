@@ -86,7 +86,8 @@ function inputText(i: InputParam): string {
 
 function dimText(d: DimAnn): string {
   if (d.kind === "DimInt") return String(d.value);
-  return d.kind === "DimName" ? d.name : "_";
+  if (d.kind === "DimName") return d.default === undefined ? d.name : `${d.name} = ${d.default}`;
+  return "_";
 }
 
 function printBlock(block: Block, indent: number, out: string[]): void {
@@ -124,7 +125,7 @@ function paramText(p: ParamStmt): string {
   const role = p.role === "param" ? "Param" : "Buffer";
   const name = p.name.kind === "String" ? JSON.stringify(p.name.value) : p.name.name;
   const dtype = p.dtype === null ? "" : p.dtype.name;
-  const init = p.init === null ? "" : ` init ${p.init.name}`;
+  const init = p.init === null ? "" : ` init ${text(p.init)}`;
   const cond = p.cond === null ? "" : ` if ${text(p.cond)}`;
   return `${role} ${name}: ${dtype}[${p.dims.map((d) => text(d)).join(", ")}]${init}${cond}`;
 }

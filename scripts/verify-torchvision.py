@@ -7,7 +7,7 @@ mode on the seeded input, and compare with `nnc run MODULE:ENTRY --weights
 seeded --json`. Needs Debian's python3-torch/python3-torchvision (not part of
 CI); run from the repository root after `npm run build`:
 
-    /usr/bin/python3 scripts/verify-torchvision.py [--size 64] [--backend cpu] [--target cpu|gpu] [model ...]
+    /usr/bin/python3 scripts/verify-torchvision.py [--size 64] [--backend cpu] [--target auto|lavapipe|gpu] [model ...]
 """
 import argparse, json, math, subprocess, sys
 import numpy as np
@@ -79,7 +79,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--backend", default="cpu")
-    ap.add_argument("--target", default="cpu", help="nnc's --target: the adapter class tiles are tuned for")
+    ap.add_argument("--target", default="lavapipe", help="nnc's --target: the machine it compiles for (auto reads the adapter)")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
     torch.set_num_threads(1)

@@ -183,9 +183,14 @@ export interface JsonOut {
   backend: string;
 }
 
-/** Runs `nnc run ... --json` in process and parses its one JSON object. */
-export async function runFixture(c: Case, fx: Fixture, extra: string[] = []): Promise<JsonOut> {
-  const argv = ["run", c.source, "--json", "--weights", "seeded", ...extra];
+/** Runs `nnc run ... --json` (or `nnc grad`) in process and parses its one JSON object. */
+export async function runFixture<T = JsonOut>(
+  c: Case,
+  fx: Fixture,
+  extra: string[] = [],
+  command: "run" | "grad" = "run",
+): Promise<T> {
+  const argv = [command, c.source, "--json", "--weights", "seeded", ...extra];
   for (const a of c.args ?? []) argv.push("--arg", a);
   let dir: string | undefined;
   for (const inp of fx.inputs) {
@@ -211,5 +216,5 @@ export async function runFixture(c: Case, fx: Fixture, extra: string[] = []): Pr
   let err = "";
   const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
   if (code !== 0) throw new Error(`nnc ${argv.join(" ")} exited ${code}:\n${err}`);
-  return JSON.parse(out) as JsonOut;
+  return JSON.parse(out) as T;
 }

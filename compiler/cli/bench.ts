@@ -1,21 +1,26 @@
 // `nnc bench`: what the optimizer buys on the adapter at hand. Compiles the
-// model (timed in process, source to WGSL), sets its plan up on the device
+// model (timed in process, source to WGSL), opens a WebGPU session on it
 // (device, buffers, weight upload: "setup", as the peer runtimes count session
-// creation), runs it cold (pipeline creation and the driver's compiling
+// creation; reading the weights is not counted), runs it cold (pipeline creation and the driver's compiling
 // included) and warm (the median of N runs after warm-ups), each run timed
 // host to host (input upload, dispatches, readback), and times every kernel
 // with timestamp queries where the adapter has them.
 // With `--compare O0` the unoptimized plan runs in the same process, its runs
 // alternating with the optimized ones, and the ratio is reported.
 
-import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { memoryReport } from "../codegen/plan-memory.js";
-import { type CompiledModel, type CompileOptions, compile, type Source } from "../compile.js";
+import {
+  type CompiledModel,
+  type CompileOptions,
+  compile,
+  type Source,
+  shapesOf,
+} from "../compile.js";
 import type { Tensor } from "../core/tensor.js";
-import type { InputSpec } from "../elaborate/entry.js";
-import type { OptimizeOptions } from "../passes/index.js";
-import { withDerived } from "../passes/prep.js";
-import { loadWeights, type Weights } from "../run.js";
+import type { OptimizeOptions } from "../pipeline/index.js";
+import type { Weights } from "../run.js";
+import type { Session } from "../session.js";
+import { describeTarget } from "../target/target.js";
 
 export interface BenchOptions {
   source: Source;
@@ -73,6 +78,8 @@ export interface BenchResult extends BenchNumbers {
   entry: string;
   inputs: Record<string, number[]>;
   adapter: string;
+  /** The target the plan was compiled for: name, adapter class, adapter. */
+  target: string;
   optimize: string;
   baseline?: BenchNumbers & { optimize: string };
   /** baseline.warm_ms / warm_ms. */
@@ -93,10 +100,9 @@ interface Prepared {
     BenchNumbers,
     "setup_ms" | "cold_ms" | "devices" | "warm_ms" | "warm_min_ms" | "gflops" | "runs"
   >;
-  gpu: GpuPlan;
+  session: Session;
   setup_ms: number;
   cold_ms: number;
-  params: Map<string, Tensor>;
 }
 
 function describe(o: OptimizeOptions | undefined): string {
@@ -111,12 +117,14 @@ async function prepare(
   optimize: OptimizeOptions | undefined,
   inputs: Map<string, Tensor>,
 ): Promise<Prepared> {
-  const shapes: Record<string, InputSpec> = Object.fromEntries(
-    [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
-  );
+  const shapes = shapesOf(inputs);
   const compileOnce = () => {
     const t0 = now();
-    const model = compile(o.source, { ...o.compile, ...(optimize ? { optimize } : {}) });
+    const model = compile(o.source, {
+      ...o.compile,
+      inputs: shapes,
+      ...(optimize ? { optimize } : {}),
+    });
     const plan = model.plan(shapes);
     return { model, plan, ms: now() - t0 };
   };
@@ -125,21 +133,17 @@ async function prepare(
   const { model, plan } = again[again.length - 1]!;
   const graph = model.optimized(shapes);
   const mem = memoryReport(plan);
-  const params = withDerived(graph, loadWeights(graph, o.weights));
-  const t0 = now();
-  const gpu = await GpuPlan.allocate(plan);
-  gpu.uploadParams(params);
-  await gpu.idle();
+  // The session takes the plan from the model's cache: the one just timed.
+  const session = await model.session({ inputs: shapes, backend: "webgpu", weights: o.weights });
   const t1 = now();
-  await gpu.compile();
-  await gpu.run(inputs);
+  await session.warm();
+  await session.run(inputs);
   const cold_ms = now() - t1;
   return {
     model,
-    gpu,
-    setup_ms: t1 - t0,
+    session,
+    setup_ms: session.setupMs,
     cold_ms,
-    params,
     numbers: {
       graph_ops: graph.nodes.filter((n) => !["input", "param", "const"].includes(n.op)).length,
       kernels: plan.kernels.length,
@@ -157,11 +161,11 @@ async function prepare(
 async function kernelTimes(p: Prepared, inputs: Map<string, Tensor>) {
   const samples: number[][] = [];
   for (let i = 0; i < 3; i++) {
-    const ms = await p.gpu.profile(inputs);
+    const ms = await p.session.profile(inputs);
     if (!ms) return undefined;
     samples.push(ms);
   }
-  const plan = p.gpu.plan;
+  const plan = p.session.plan!;
   const byKernel = new Map<number, KernelTime>();
   plan.dispatches.forEach((d, i) => {
     const k = byKernel.get(d.kernel) ?? {
@@ -183,7 +187,7 @@ function finish(p: Prepared, runs: number[], times?: { list: KernelTime[]; total
     ...p.numbers,
     setup_ms: p.setup_ms,
     cold_ms: p.cold_ms,
-    devices: p.gpu.devices,
+    devices: p.session.devices,
     warm_ms: warm,
     warm_min_ms: Math.min(...runs),
     runs: runs.length,
@@ -195,8 +199,8 @@ function finish(p: Prepared, runs: number[], times?: { list: KernelTime[]; total
 export async function bench(o: BenchOptions): Promise<BenchResult> {
   const note = o.note ?? (() => {});
   // Inputs left out are seeded at the shapes the entry declares.
-  const probe = compile(o.source, o.compile);
   const inputs = new Map(o.inputs);
+  const probe = compile(o.source, { ...o.compile, inputs: shapesOf(inputs) });
   for (const gi of probe.elaborate(shapesOf(inputs)).graph.inputs) {
     if (!inputs.has(gi.name)) inputs.set(gi.name, o.seed(gi.name, gi.type.shape, gi.type.dtype));
   }
@@ -206,14 +210,14 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   const warmups = 2;
   note(`timing ${o.runs} runs${base ? " of each, alternating" : ""}`);
   for (let i = 0; i < warmups; i++) {
-    await main.gpu.run(inputs);
-    if (base) await base.gpu.run(inputs);
+    await main.session.run(inputs);
+    if (base) await base.session.run(inputs);
   }
   const mainRuns: number[] = [];
   const baseRuns: number[] = [];
   const timed = async (p: Prepared, into: number[]) => {
     const t0 = now();
-    await p.gpu.run(inputs);
+    await p.session.run(inputs);
     into.push(now() - t0);
   };
   for (let i = 0; i < o.runs; i++) {
@@ -227,7 +231,8 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   const result: BenchResult = {
     entry: main.model.entryName,
     inputs: Object.fromEntries([...inputs].map(([k, t]) => [k, t.shape])),
-    adapter: main.gpu.gpu.adapterInfo,
+    adapter: main.session.adapter!,
+    target: describeTarget(main.model.target),
     optimize: describe(o.compile.optimize),
     ...finish(main, mainRuns, mainTimes),
   };
@@ -236,8 +241,8 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     result.baseline = { ...b, optimize: describe(o.compare) };
     result.speedup = result.warm_ms > 0 ? b.warm_ms / result.warm_ms : 0;
   }
-  main.gpu.dispose();
-  base?.gpu.dispose();
+  main.session.dispose();
+  base?.session.dispose();
   return result;
 }
 
@@ -248,10 +253,6 @@ async function prepareBaseline(
 ): Promise<Prepared> {
   note(`compiling the baseline (${describe(o.compare)})`);
   return prepare(o, o.compare, inputs);
-}
-
-function shapesOf(inputs: Map<string, Tensor>): Record<string, InputSpec> {
-  return Object.fromEntries([...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
 }
 
 // ---------------------------------------------------------------- text
@@ -287,7 +288,7 @@ export function formatBench(r: BenchResult, top = 10): string {
     .map(([k, s]) => `${k}=${s.join("x")}`)
     .join(" ")} on ${r.adapter}`;
   const main = rows(r);
-  const lines = [head, ""];
+  const lines = [head, `compiled for --target ${r.target}`, ""];
   if (r.baseline) {
     const base = rows(r.baseline);
     const w = Math.max(...main.map(([k]) => k.length));

@@ -62,9 +62,10 @@ export function tensorJson(t: Tensor): {
   return { shape: t.shape, dtype: t.dtype, data: toNumbers(t).map(jsonNumber) };
 }
 
-export function formatOutput(name: string, t: Tensor): string {
+/** An output's type, its first `count` values (8 unless `--values`), and min/max/mean. */
+export function formatOutput(name: string, t: Tensor, count = 8): string {
   const xs = toNumbers(t);
-  const shown = xs.slice(0, 8).map((x) => (Number.isInteger(x) ? String(x) : x.toPrecision(6)));
+  const shown = xs.slice(0, count).map((x) => (Number.isInteger(x) ? String(x) : x.toPrecision(6)));
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let sum = 0;
@@ -81,5 +82,5 @@ export function formatOutput(name: string, t: Tensor): string {
       ? `\n  min ${min.toPrecision(4)}  max ${max.toPrecision(4)}  mean ${(sum / n).toPrecision(4)}`
       : "";
   const nonFinite = xs.length - n;
-  return `${name}: ${formatType(t)}\n  [${shown.join(", ")}${xs.length > 8 ? ", …" : ""}]${stats}${nonFinite > 0 ? `\n  ${nonFinite} values are NaN or infinite` : ""}`;
+  return `${name}: ${formatType(t)}\n  [${shown.join(", ")}${xs.length > count ? `${count > 0 ? ", " : ""}… ${xs.length - count} more` : ""}]${stats}${nonFinite > 0 ? `\n  ${nonFinite} values are NaN or infinite` : ""}`;
 }

@@ -1,20 +1,32 @@
 // Parsing --input specs into host tensors: `seeded:2x7x16`, `seeded:2x7:tokens=50`,
 // `seeded:1x3x64x64:scale=5`, a .npy file or a .json file.
 
-import { existsSync, readFileSync } from "node:fs";
 import { readNpy } from "../../runtime/weights/npy.js";
 import { seededInput } from "../../runtime/weights/seeded.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
+import { MAX_JSON_BYTES, readRegularFile } from "../core/files.js";
 import type { Tensor } from "../core/tensor.js";
 import { type DType, numel } from "../core/types.js";
 
 /** A mistake in how a flag was written: the CLI exits 2. */
 export class UsageError extends Error {}
 
+/** The most elements a host tensor given on the command line may have (1 GiB of f32). */
+export const MAX_INPUT_ELEMENTS = 2 ** 28;
+/** Deeper than any tensor nnc runs: a JSON input nested further is not a tensor. */
+const MAX_JSON_RANK = 32;
+
 export function parseDims(text: string, what: string): number[] {
   if (!/^\d+(x\d+)*$/.test(text))
     throw new UsageError(`${what}: dims must look like 2x7x16, got \`${text}\``);
-  return text.split("x").map(Number);
+  const dims = text.split("x").map(Number);
+  // Checked as a product of reals, so 1000000x1000000 is caught before any allocation.
+  const n = dims.reduce((a, d) => a * d, 1);
+  if (n > MAX_INPUT_ELEMENTS)
+    throw new UsageError(
+      `${what}: ${text} is ${n.toExponential(2)} elements, more than the ${MAX_INPUT_ELEMENTS} (1 GiB of f32) accepted`,
+    );
+  return dims;
 }
 
 export interface SeededSpec {
@@ -58,17 +70,56 @@ export function parseInputSpec(name: string, spec: string): InputSpecText {
 
 export function makeInput(name: string, spec: InputSpecText): Tensor {
   if (spec.kind === "seeded") return seededInput(name, spec.shape, spec.rule);
-  if (!existsSync(spec.path))
-    throw new NncError(diagnostic("NN6007", `--input ${name}: no such file \`${spec.path}\``));
   if (spec.path.endsWith(".npy")) return readNpy(spec.path);
   return readJsonTensor(spec.path, name);
 }
 
+/** The dtype a seeded spec makes: token ids are i32. */
+export function seededDType(spec: SeededSpec): DType {
+  return spec.rule.kind === "tokens" ? "i32" : "f32";
+}
+
+/**
+ * The shape of a nested array and its values in row-major order, or why it is not
+ * a tensor: ragged (every sibling must have the same length), too deep, or holding
+ * something other than numbers. Iterative, so nesting depth cannot exhaust the stack.
+ */
+function nestedTensor(v: unknown[]): { shape: number[]; data: unknown[] } | string {
+  const shape: number[] = [];
+  for (let probe: unknown = v; Array.isArray(probe); probe = probe[0]) {
+    if (shape.length >= MAX_JSON_RANK) return `nested deeper than ${MAX_JSON_RANK} levels`;
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+  }
+  const data: unknown[] = [];
+  let level: unknown[] = [v];
+  for (let d = 0; d < shape.length; d++) {
+    const next: unknown[] = [];
+    for (const x of level) {
+      if (!Array.isArray(x) || x.length !== shape[d])
+        return `the nested arrays are ragged (at depth ${d + 1} every list must have ${shape[d]} items)`;
+      for (const y of x) next.push(y);
+    }
+    level = next;
+  }
+  for (const x of level) {
+    if (Array.isArray(x)) return "the nested arrays are ragged (lists where numbers should be)";
+    data.push(x);
+  }
+  return { shape, data };
+}
+
+const F32_MAX = 3.4028234663852886e38;
+
 /** A .json input: a nested array of numbers, or {shape, data, dtype?} with flat data. */
 export function readJsonTensor(path: string, name: string): Tensor {
+  const text = readRegularFile(path, {
+    what: `--input ${name} file`,
+    maxBytes: MAX_JSON_BYTES,
+  }).toString("utf8");
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(path, "utf8"));
+    v = JSON.parse(text);
   } catch (e) {
     throw new NncError(
       diagnostic(
@@ -84,14 +135,10 @@ export function readJsonTensor(path: string, name: string): Tensor {
   let data: number[];
   let dtype: DType = "f32";
   if (Array.isArray(v)) {
-    shape = [];
-    let probe: unknown = v;
-    while (Array.isArray(probe)) {
-      shape.push(probe.length);
-      probe = probe[0];
-    }
-    data = (v as unknown[]).flat(shape.length) as number[];
-    if (data.length !== numel(shape)) bad("the nested arrays are ragged");
+    const nested = nestedTensor(v);
+    if (typeof nested === "string") return bad(nested);
+    shape = nested.shape;
+    data = nested.data as number[];
   } else if (v !== null && typeof v === "object" && "shape" in v && "data" in v) {
     const o = v as { shape: unknown; data: unknown; dtype?: unknown };
     if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 0))
@@ -109,7 +156,14 @@ export function readJsonTensor(path: string, name: string): Tensor {
   }
   if (!data.every((x) => typeof x === "number" && Number.isFinite(x)))
     bad("every value must be a finite number");
-  if (dtype === "i32" && !data.every((x) => Number.isInteger(x))) bad("i32 data must be integers");
+  if (numel(shape) > MAX_INPUT_ELEMENTS) bad(`more than ${MAX_INPUT_ELEMENTS} elements`);
+  if (dtype === "i32") {
+    const i = data.findIndex((x) => !Number.isInteger(x) || x < -(2 ** 31) || x >= 2 ** 31);
+    if (i >= 0) bad(`i32 data must be integers in [-2^31, 2^31), value ${i} is ${data[i]}`);
+  } else {
+    const i = data.findIndex((x) => Math.abs(x) > F32_MAX);
+    if (i >= 0) bad(`value ${i} (${data[i]}) is beyond the f32 range (±3.4e38)`);
+  }
   const t: Tensor = {
     dtype,
     shape,

@@ -1,97 +1,62 @@
-// The `nnc` command line: check, run, inspect. A thin layer over compile():
-// exit 0 on success, 1 with diagnostics, 2 on usage errors.
+// The `nnc` command line: check, run, inspect, bench, export-weights. A thin
+// layer over compile(): exit 0 on success, 1 with diagnostics, 2 on usage errors.
 
-import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { closeGpu, installHint } from "../../runtime/webgpu/device.js";
-import { type ProbeResult, probeAdapterAsync } from "../../runtime/webgpu/probe.js";
+import { adapterFacts, closeGpu, installHint } from "../../runtime/webgpu/device.js";
+import { probeAdapterAsync } from "../../runtime/webgpu/probe.js";
 import { type CompiledModel, compile, type Source, type Stage, stages } from "../compile.js";
-import { didYouMean, formatDiagnostics, NncError, SourceMap } from "../core/diagnostics.js";
+import {
+  type Diagnostic,
+  diagnostic,
+  didYouMean,
+  formatDiagnostics,
+  NncError,
+  SourceMap,
+} from "../core/diagnostics.js";
+import { pathKind } from "../core/files.js";
 import type { Tensor } from "../core/tensor.js";
-import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
-import { type Target, targets } from "../kernels/tune.js";
-import { type OptimizeOptions, passNames } from "../passes/index.js";
 import { packageRoot } from "../paths.js";
-import { type Backend, backends, type RunResult, type Weights } from "../run.js";
+import type { OptimizeOptions } from "../pipeline/index.js";
+import { passNames } from "../pipeline/index.js";
+import { backends } from "../run.js";
+import type { Target } from "../target/target.js";
+import { checkFlags, flagsFor, keyValues, type Parsed, parseArgv, usage } from "./args.js";
 import { bench, formatBench } from "./bench.js";
-import { formatOutput, formatSummary, tensorJson } from "./format.js";
+import { formatSummary } from "./format.js";
+import { gradCommand } from "./grad.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
 import { checkOnnx, exportCommand, importCommand, isOnnxFile, runOnnx } from "./onnx.js";
+import { type Io, pickBackend, runCommand } from "./run-command.js";
+import { type TargetChoice, targetFlag, targetFor } from "./target.js";
+import { exportWeights, formatParams, paramList } from "./weights-command.js";
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const usage = `usage:
-  nnc check SOURCE [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]... [--depth N] [--json]
-  nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
-                 [--backend ${backends.join("|")}] [--json]
-  nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
-  nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
-                   [--compare O0] [--json]
-  nnc export SOURCE --onnx OUT.onnx [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
-                    [--weights seeded|FILE.safetensors]
-  nnc import MODEL.onnx --out DIR [--shape NAME=DIMS]...
-
-Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
-and --target ${targets.join("|")}: the adapter class the tune pass picks tiles for (default cpu: lavapipe).
-SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50);
-run and check also take a MODEL.onnx (inputs may then be TensorProto files, NAME=FILE.pb).
---backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
-SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.`;
-
-const options = {
-  entry: { type: "string" },
-  arg: { type: "string", multiple: true },
-  shape: { type: "string", multiple: true },
-  input: { type: "string", multiple: true },
-  weights: { type: "string" },
-  backend: { type: "string" },
-  stage: { type: "string" },
-  depth: { type: "string" },
-  json: { type: "boolean" },
-  opt: { type: "string", short: "O" },
-  "disable-pass": { type: "string", multiple: true },
-  target: { type: "string" },
-  runs: { type: "string" },
-  compare: { type: "string" },
-  onnx: { type: "string" },
-  out: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
-} as const;
-
-type Parsed = ReturnType<
-  typeof parseArgs<{ options: typeof options; allowPositionals: true }>
->["values"];
-
-function keyValues(list: string[] | undefined, flag: string): [string, string][] {
-  return (list ?? []).map((kv) => {
-    const i = kv.indexOf("=");
-    if (i <= 0) throw new UsageError(`--${flag} ${kv}: expected NAME=VALUE`);
-    return [kv.slice(0, i), kv.slice(i + 1)];
-  });
-}
+export type { Io };
 
 function resolveSource(
   text: string,
   entryFlag: string | undefined,
 ): { source: Source; entry: string | undefined; file?: string } {
-  if (existsSync(text)) return { source: { file: text }, entry: entryFlag };
+  // A path that exists is a file, whatever it is: the loader says why a
+  // directory or a device cannot be a SOURCE.
+  if (pathKind(text) !== "missing") return { source: { file: text }, entry: entryFlag };
   const m = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
-  if (m) {
-    if (entryFlag !== undefined && entryFlag !== m[2])
-      throw new UsageError(`${text} already names the entry \`${m[2]}\`; drop --entry`);
-    return { source: { stdlib: m[1]! }, entry: m[2] };
-  }
-  throw new UsageError(
-    `no such file \`${text}\` (a stdlib entry is written MODULE:ENTRY, e.g. rnn:lstm)`,
-  );
+  if (!m)
+    throw new UsageError(
+      `no such file \`${text}\` (a stdlib entry is written MODULE:ENTRY, e.g. rnn:lstm)`,
+    );
+  if (entryFlag !== undefined && entryFlag !== m[2])
+    throw new UsageError(`${text} already names the entry \`${m[2]}\`; drop --entry`);
+  return { source: { stdlib: m[1]! }, entry: m[2] };
 }
 
-function compileFrom(positional: string | undefined, v: Parsed, sources: SourceMap): CompiledModel {
+/** Compiles SOURCE; `inputs`, where the command knows them, are the shapes compile() checks the entry at. */
+function compileFrom(
+  positional: string | undefined,
+  v: Parsed,
+  sources: SourceMap,
+  target: Target,
+  inputs?: Record<string, InputSpec>,
+): CompiledModel {
   if (!positional) throw new UsageError("missing SOURCE");
   const { source, entry } = resolveSource(positional, v.entry);
   return compile(source, {
@@ -99,16 +64,11 @@ function compileFrom(positional: string | undefined, v: Parsed, sources: SourceM
     args: Object.fromEntries(keyValues(v.arg, "arg")),
     sources,
     optimize: optimizeFrom(v),
-    target: targetFrom(v),
+    target,
+    ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}),
+    ...(v["allow-import"] ? { importRoots: v["allow-import"] } : {}),
+    ...(v.output ? { taps: v.output } : {}),
   });
-}
-
-/** `--target cpu|gpu`: the adapter class the tune pass picks tiles for (default cpu, lavapipe). */
-function targetFrom(v: Parsed): Target {
-  const t = v.target ?? "cpu";
-  if (!(targets as readonly string[]).includes(t))
-    throw new UsageError(`--target takes ${targets.join(" or ")}, got \`${t}\``);
-  return t as Target;
 }
 
 /** `-O0` turns the optimizer off; `--disable-pass NAME` skips one pass. */
@@ -136,6 +96,12 @@ function check(model: CompiledModel, v: Parsed, io: Io): void {
   const depth = v.depth === undefined ? 1 : Number(v.depth);
   if (!Number.isInteger(depth) || depth < 0)
     throw new UsageError(`--depth must be a non-negative integer, got \`${v.depth}\``);
+  if (v.params) {
+    if (v.depth !== undefined) throw new UsageError("--params lists every weight; drop --depth");
+    const list = paramList(model, shapesFrom(v));
+    io.out(v.json ? JSON.stringify(list) : formatParams(list));
+    return;
+  }
   const s = model.summary(shapesFrom(v), depth);
   io.out(v.json ? JSON.stringify(s) : formatSummary(s));
 }
@@ -149,122 +115,9 @@ function inspect(model: CompiledModel, v: Parsed, io: Io): void {
   io.out(model.inspect(v.stage as Stage, shapesFrom(v)));
 }
 
-/**
- * The backend to run on. An explicit `--backend webgpu` without an adapter is
- * an error (NN7002); the default falls back to the CPU with one line saying why.
- */
-async function pickBackend(
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<{ backend: Backend; explicit: boolean }> {
-  const backend = (v.backend ?? "webgpu") as Backend;
-  const explicit = v.backend !== undefined;
-  if (backend !== "webgpu" || !probe) return { backend, explicit };
-  // The probe runs in a child so that, without an adapter, Dawn's own warnings
-  // stay there and the user sees the one line below.
-  const gpu = await probe;
-  if (gpu.ok) return { backend, explicit };
-  if (explicit)
-    throw new NncError({
-      code: "NN7002",
-      severity: "error",
-      message: `--backend webgpu: no WebGPU adapter (${gpu.detail})`,
-      hint: `${installHint}, or run with --backend cpu`,
-    });
-  io.err(
-    `nnc: no WebGPU adapter (${gpu.detail}); running on the CPU backend. ${capitalize(installHint)}`,
-  );
-  return { backend: "cpu", explicit };
-}
-
-const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-
-/** Runs on the chosen backend; by default a model WebGPU cannot take (NN7002) runs on the CPU. */
-async function runOn(
-  model: CompiledModel,
-  inputs: Map<string, Tensor>,
-  weights: Weights,
-  chosen: { backend: Backend; explicit: boolean },
-  io: Io,
-): Promise<RunResult> {
-  try {
-    return await model.run(inputs, { weights, backend: chosen.backend });
-  } catch (e) {
-    // NN7002 first: WebGPU cannot take this model (the plan needs more than the
-    // adapter has, or the code generator cannot compile it); nothing ran yet.
-    const unavailable = e instanceof NncError && e.diagnostics[0]?.code === "NN7002";
-    if (chosen.explicit || chosen.backend !== "webgpu" || !unavailable) throw e;
-    const reasons = e.diagnostics.length > 1 ? e.diagnostics.slice(1) : e.diagnostics;
-    const why = reasons.map((d) => `${d.code}: ${d.message}`).join("; ");
-    io.err(`nnc: the WebGPU backend cannot run this model (${why}); running on the CPU backend`);
-    return model.run(inputs, { weights, backend: "cpu" });
-  }
-}
-
 function checkBackendFlag(v: Parsed): void {
   if (v.backend !== undefined && !(backends as readonly string[]).includes(v.backend))
     throw new UsageError(`--backend must be one of ${backends.join(", ")}, got \`${v.backend}\``);
-}
-
-async function run(
-  model: CompiledModel,
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<void> {
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
-  }
-  const chosen = await pickBackend(v, probe, io);
-  const specs = keyValues(v.input, "input").map(([k, s]) => [k, parseInputSpec(k, s)] as const);
-  const inputs = new Map<string, Tensor>();
-  for (const [k, spec] of specs) inputs.set(k, makeInput(k, spec));
-  // Inputs left out are seeded at the shape the entry declares.
-  const shapes = Object.fromEntries(
-    [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
-  );
-  const graph = model.elaborate(shapes).graph;
-  for (const gi of graph.inputs) {
-    if (inputs.has(gi.name)) continue;
-    if (gi.type.dtype !== "f32") {
-      throw new NncError({
-        code: "NN6009",
-        severity: "error",
-        message: `input \`${gi.name}\` is ${formatType(gi.type)}: give it with --input ${gi.name}=seeded:${gi.type.shape.join("x")}:tokens=VOCAB`,
-      });
-    }
-    const spec = parseInputSpec(gi.name, `seeded:${gi.type.shape.join("x") || "1"}`);
-    io.err(`note: input \`${gi.name}\` not given; using seeded:${gi.type.shape.join("x")}`);
-    inputs.set(gi.name, makeInput(gi.name, spec));
-  }
-  const weights = weightsText === "seeded" ? "seeded" : { file: weightsText };
-  const result = await runOn(model, inputs, weights, chosen, io);
-  if (v.json) {
-    const outputs = Object.fromEntries([...result.outputs].map(([k, t]) => [k, tensorJson(t)]));
-    const ins = Object.fromEntries(
-      [...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]),
-    );
-    io.out(
-      JSON.stringify({
-        outputs,
-        backend: result.backend,
-        entry: model.entryName,
-        weights: weightsText,
-        inputs: ins,
-      }),
-    );
-  } else {
-    io.out(
-      [
-        `${model.entryName} on ${result.backend}`,
-        ...[...result.outputs].map(([k, t]) => formatOutput(k, t)),
-      ].join("\n"),
-    );
-  }
 }
 
 /** `nnc bench`: the inputs and weights as `run` takes them; see bench.ts. */
@@ -272,6 +125,7 @@ async function benchCommand(
   positional: string | undefined,
   v: Parsed,
   sources: SourceMap,
+  choice: TargetChoice,
   io: Io,
 ): Promise<void> {
   if (!positional) throw new UsageError("missing SOURCE");
@@ -287,7 +141,23 @@ async function benchCommand(
     throw new UsageError(
       `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
     );
+  // Without an adapter, Dawn's own log (and a native stack frame) would reach the
+  // terminal from this process; the probe meets it in a child, and one line says why.
+  const gpu = await probeAdapterAsync(packageRoot);
+  if (!gpu.ok)
+    throw new NncError(
+      diagnostic(
+        "NN7002",
+        `nnc bench needs a WebGPU adapter: none found (${gpu.detail})`,
+        undefined,
+        {
+          hint: installHint,
+        },
+      ),
+    );
   const { source, entry } = resolveSource(positional, v.entry);
+  // bench opens the adapter in this process anyway: ask it there.
+  const target = await targetFor(choice, async () => adapterFacts(), io);
   const inputs = new Map<string, Tensor>();
   for (const [k, spec] of keyValues(v.input, "input"))
     inputs.set(k, makeInput(k, parseInputSpec(k, spec)));
@@ -298,7 +168,8 @@ async function benchCommand(
       args: Object.fromEntries(keyValues(v.arg, "arg")),
       sources,
       optimize: optimizeFrom(v),
-      target: targetFrom(v),
+      target,
+      ...(v["allow-import"] ? { importRoots: v["allow-import"] } : {}),
     },
     inputs,
     seed: (name, shape, dtype) => {
@@ -318,95 +189,116 @@ async function benchCommand(
   io.out(v.json ? JSON.stringify(result) : formatBench(result));
 }
 
-type Flag = keyof typeof options;
-const common: Flag[] = ["entry", "arg", "opt", "disable-pass", "target", "help", "version"];
-/** The flags each command reads: any other is an error, never silently ignored. */
-const commandFlags: Record<string, Flag[]> = {
-  check: [...common, "shape", "depth", "json"],
-  inspect: [...common, "shape", "stage"],
-  run: [...common, "input", "weights", "backend", "json"],
-  bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
-  export: [...common, "shape", "weights", "onnx"],
-  import: ["shape", "out", "help", "version"],
-};
-/** What to use instead, where a flag belongs to another command. */
-const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {
-  input: { check: "--shape NAME=DIMS", inspect: "--shape NAME=DIMS" },
-  shape: { run: "--input NAME=seeded:DIMS", bench: "--input NAME=seeded:DIMS" },
-};
-
-function checkFlags(command: string, v: Parsed): void {
-  const allowed = commandFlags[command];
-  if (!allowed) return;
-  for (const flag of Object.keys(v) as Flag[]) {
-    if (allowed.includes(flag)) continue;
-    const hint = insteadOf[flag]?.[command];
-    const name = flag === "opt" ? "-O" : `--${flag}`;
-    throw new UsageError(`\`nnc ${command}\` does not take ${name}${hint ? ` (use ${hint})` : ""}`);
-  }
+/** Hints and messages rewritten to name the flags this command takes. */
+function forCommand(ds: Diagnostic[], command: string): Diagnostic[] {
+  return ds.map((d) => ({
+    ...d,
+    message: flagsFor(command, d.message),
+    ...(d.hint !== undefined ? { hint: flagsFor(command, d.hint) } : {}),
+  }));
 }
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const sources = new SourceMap();
+  let command: string | undefined;
   try {
-    let parsed: { values: Parsed; positionals: string[] };
-    try {
-      parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const { values: v, positionals } = parsed;
+    const { values: v, positionals } = parseArgv(argv);
     if (v.version) {
       io.out("nnc 0.1.0");
       return 0;
     }
-    const [command, source, ...rest] = positionals;
+    const [cmd, source, ...rest] = positionals;
+    command = cmd;
     if (v.help || command === undefined || command === "help") {
       io.out(usage);
       return command === undefined && !v.help ? 2 : 0;
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument \`${rest[0]}\``);
     checkFlags(command, v);
+    const choice = targetFlag(command, v.target);
+    // In a child: Dawn's warnings and event loop stay out of this process.
+    const probed = async () => {
+      const r = await probeAdapterAsync(packageRoot);
+      return r.facts ?? r.detail;
+    };
     switch (command) {
       case "check":
-        if (isOnnxFile(source)) checkOnnx(source, v, shapesFrom(v), io);
-        else check(compileFrom(source, v, sources), v, io);
-        return 0;
-      case "inspect":
-        inspect(compileFrom(source, v, sources), v, io);
-        return 0;
-      case "run":
-        try {
-          checkBackendFlag(v);
-          // Probe for an adapter while the model compiles.
-          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
-          if (isOnnxFile(source)) {
-            const backend = () => pickBackend(v, probe, io);
-            const pairs = keyValues(v.input, "input");
-            await runOnnx(source, v, pairs, backend, optimizeFrom(v), targetFrom(v), io);
-          } else await run(compileFrom(source, v, sources), v, probe, io);
-        } finally {
-          // Destroys the device: nothing of Dawn's may keep the process alive after a run.
-          await closeGpu();
+        if (isOnnxFile(source)) {
+          checkOnnx(source, v, shapesFrom(v), io);
+          return 0;
         }
-        return 0;
-      case "bench":
-        try {
-          await benchCommand(source, v, sources, io);
-        } finally {
-          await closeGpu();
-        }
+        // Nothing check prints depends on the target: no adapter is asked for it.
+        check(
+          compileFrom(source, v, sources, await targetFor(choice, undefined, io), shapesFrom(v)),
+          v,
+          io,
+        );
         return 0;
       case "import":
         importCommand(source, v.out, shapesFrom(v), io);
         return 0;
       case "export":
-        exportCommand(compileFrom(source, v, sources), v, shapesFrom(v), io);
+        exportCommand(
+          compileFrom(source, v, sources, await targetFor(choice, undefined, io)),
+          v,
+          shapesFrom(v),
+          io,
+        );
+        return 0;
+      case "inspect":
+        inspect(
+          compileFrom(source, v, sources, await targetFor(choice, probed, io), shapesFrom(v)),
+          v,
+          io,
+        );
+        return 0;
+      case "export-weights":
+        exportWeights(
+          compileFrom(source, v, sources, await targetFor(choice, undefined, io)),
+          v,
+          shapesFrom(v),
+          io,
+        );
+        return 0;
+      case "run":
+        try {
+          checkBackendFlag(v);
+          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
+          // --backend cpu runs no plan: auto asks no adapter then.
+          const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
+          const target = await targetFor(choice, facts, io, { quiet: true });
+          if (isOnnxFile(source)) {
+            const backend = () => pickBackend(v, probe, io);
+            const pairs = keyValues(v.input, "input");
+            await runOnnx(source, v, pairs, backend, optimizeFrom(v), target, io);
+          } else await runCommand(compileFrom(source, v, sources, target), v, probe, io);
+        } finally {
+          // Destroys the device: nothing of Dawn's may keep the process alive after a run.
+          await closeGpu();
+        }
+        return 0;
+      case "grad":
+        try {
+          checkBackendFlag(v);
+          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
+          const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
+          const target = await targetFor(choice, facts, io, { quiet: true });
+          await gradCommand(compileFrom(source, v, sources, target), v, probe, io);
+        } finally {
+          await closeGpu();
+        }
+        return 0;
+      case "bench":
+        try {
+          await benchCommand(source, v, sources, choice, io);
+        } finally {
+          await closeGpu();
+        }
         return 0;
       default:
         throw new UsageError(
-          `unknown command \`${command}\` (check, run, inspect, bench, export, import)`,
+          `unknown command \`${command}\` (check, run, grad, inspect, bench, export-weights, export, import)`,
         );
     }
   } catch (e) {
@@ -415,7 +307,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     if (e instanceof NncError) {
-      io.err(formatDiagnostics(e.diagnostics, sources));
+      io.err(formatDiagnostics(forCommand(e.diagnostics, command ?? ""), sources));
       return 1;
     }
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);

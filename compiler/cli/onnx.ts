@@ -12,15 +12,15 @@ import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType } from "../core/types.js";
 import type { InputSpec } from "../elaborate/entry.js";
-import type { Target } from "../kernels/tune.js";
 import { type ImportedModel, importModel } from "../onnx/import.js";
 import { decodeModel, encodeModel } from "../onnx/proto.js";
 import { loadOnnx, readOnnxBytes, readTensorPb, runImported } from "../onnx/run-onnx.js";
 import { exportWithSymbolicDims } from "../onnx/symbolic.js";
 import { writeNn } from "../onnx/to-nn.js";
 import { getOp } from "../ops/index.js";
-import type { OptimizeOptions } from "../passes/index.js";
+import type { OptimizeOptions } from "../pipeline/index.js";
 import { type Backend, loadWeights } from "../run.js";
+import type { Target } from "../target/target.js";
 import { formatOutput, formatSummary, tensorJson } from "./format.js";
 import { makeInput, parseInputSpec, UsageError } from "./inputs.js";
 

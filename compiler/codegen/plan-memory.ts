@@ -5,7 +5,17 @@
 // slots first, each taking the first slot free over its whole lifetime, so a
 // slot is as large as its first buffer.
 
+import type { PassDef } from "../core/pass.js";
+import type { PassContext } from "../target/target.js";
 import type { ExecutablePlan, MemoryReport } from "./plan.js";
+
+export const planMemoryPass: PassDef<ExecutablePlan, PassContext> = {
+  name: "plan-memory",
+  stage: "plan",
+  what: "intermediate buffers share memory when their lifetimes do not overlap",
+  after: [],
+  run: (plan) => planMemory(plan),
+};
 
 interface Interval {
   id: number;

@@ -1,8 +1,9 @@
-// The executable plan: what the WGSL emitter hands the WebGPU runtime. It is
-// the contract between compiler/kernels (lowering + codegen) and
-// runtime/webgpu (execution): buffers with their sizes and what fills them,
-// kernels as WGSL text, and the ordered dispatches that bind buffers to them.
-// It is plain data (JSON-serialisable) so it can be printed, diffed and cached.
+// The executable plan: what the WGSL emitter (wgsl/emit-plan.ts) hands the
+// WebGPU runtime. It is the contract between compiler/codegen (this folder,
+// with the memory plan in plan-memory.ts) and runtime/webgpu (execution):
+// buffers with their sizes and what fills them, kernels as WGSL text, and the
+// ordered dispatches that bind buffers to them. It is plain data
+// (JSON-serialisable) so it can be printed, diffed and cached.
 
 import type { DType } from "../core/types.js";
 

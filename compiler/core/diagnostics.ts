@@ -14,6 +14,7 @@ export const codes = {
   NN1004: "invalid character",
   NN1005: "invalid number",
   NN1006: "invalid declaration",
+  NN1007: "not .nn source text",
   // NN2xxx: names, imports, declarations
   NN2001: "unknown name",
   NN2002: "unknown stdlib module",
@@ -25,6 +26,8 @@ export const codes = {
   NN2008: "parameter declared twice",
   NN2009: "name collision between unlabelled layers",
   NN2010: "invalid parameter name",
+  NN2011: "import outside the allowed directories",
+  NN2012: "no layer with this label",
   // NN3xxx: arguments, types and values
   NN3001: "unknown keyword argument",
   NN3002: "missing argument",
@@ -50,6 +53,7 @@ export const codes = {
   NN4004: "input does not match its declared type",
   NN4005: "check failed",
   NN4006: "invalid attribute",
+  NN4009: "zero-size dimension",
   // NN5xxx: limits
   NN5001: "recursion too deep",
   NN5002: "comprehension too large",
@@ -58,6 +62,8 @@ export const codes = {
   NN5005: "graph too large",
   NN5006: "kernel binds too many storage buffers",
   NN5007: "tensor larger than a storage binding may be",
+  NN5008: "elaboration too expensive",
+  NN5009: "string too long",
   // NN6xxx: weights and inputs
   NN6001: "invalid safetensors header",
   NN6002: "weight file truncated or oversized",
@@ -70,16 +76,27 @@ export const codes = {
   NN6009: "unknown or missing input",
   NN6010: "overlapping tensor data",
   NN6011: "invalid input data",
+  NN6012: "not a readable regular file, or too large",
+  NN6013: "suspicious weight values",
   // NN7xxx: running
   NN7001: "index out of range at run time",
   NN7002: "backend unavailable",
   NN7003: "device error",
-  // NN8xxx: ONNX export and import
-  NN8001: "invalid ONNX file",
-  NN8002: "ONNX op not supported",
-  NN8003: "missing ONNX initializer",
-  NN8004: "ONNX opset too old",
-  NN8005: "graph cannot be exported to ONNX",
+  NN7004: "session disposed",
+  // NN8xxx: compile options
+  NN8001: "unknown target",
+  // NN81xx: training
+  NN8101: "no gradient rule for this op",
+  NN8102: "invalid training objective",
+  NN8103: "nothing to train",
+  NN8104: "invalid training data",
+  NN8105: "non-finite loss",
+  // NN82xx: ONNX export and import
+  NN8201: "invalid ONNX file",
+  NN8202: "ONNX op not supported",
+  NN8203: "missing ONNX initializer",
+  NN8204: "ONNX opset too old",
+  NN8205: "graph cannot be exported to ONNX",
   // NN9xxx: internal
   NN9001: "internal compiler error",
 } as const;
@@ -148,7 +165,8 @@ export class SourceMap {
 }
 
 function lineText(text: string, line: number): string {
-  const lines = text.split(/\r?\n/);
+  // The lexer ends a line at \n, \r\n or a lone \r (old Mac files); so must the echo.
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n?|\n/);
   return lines[line - 1] ?? "";
 }
 
@@ -203,30 +221,53 @@ export function formatDiagnostics(ds: Diagnostic[], sources?: SourceMap): string
   return ds.map((d) => formatDiagnostic(d, sources)).join("\n\n");
 }
 
-/** Edit distance with adjacent transpositions (optimal string alignment), for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment), for "did you
+ * mean", or `limit + 1` as soon as it is known to exceed `limit`: only the diagonal band
+ * of width 2·limit + 1 is computed, so a 300,000-character name costs O(length · limit).
+ */
+export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFINITY): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  const band = Math.min(Math.max(a.length, b.length), limit);
+  const far = Number.POSITIVE_INFINITY;
+  // Three rows (i-2, i-1, i) of the matrix; cells outside the band stay infinite.
+  let prev2 = new Array<number>(b.length + 1).fill(far);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => (j <= band ? j : far));
+  let cur = new Array<number>(b.length + 1).fill(far);
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
+    const lo = Math.max(1, i - band);
+    const hi = Math.min(b.length, i + band);
+    cur.fill(far);
+    cur[0] = i <= band ? i : far;
+    let rowMin = cur[0];
+    for (let j = lo; j <= hi; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+        v = Math.min(v, prev2[j - 2]! + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
+    if (rowMin > limit) return limit + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return d[a.length]![b.length]!;
+  const d = prev[b.length]!;
+  return d > limit ? limit + 1 : d;
+}
+
+/** The most edits "did you mean" allows: a third of the name, at least 1, at most 4. */
+function editLimit(name: string): number {
+  return Math.min(4, Math.max(1, Math.floor(name.length / 3)));
 }
 
 /** The closest candidate within a distance proportional to the name's length, if any. */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDist = Number.POSITIVE_INFINITY;
-  const limit = Math.max(1, Math.floor(name.length / 3));
+  const limit = editLimit(name);
+  const lower = name.toLowerCase();
   for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    const d = editDistance(lower, c.toLowerCase(), limit);
     if (d < bestDist || (d === bestDist && best !== undefined && c < best)) {
       best = c;
       bestDist = d;
@@ -235,8 +276,18 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   return bestDist <= limit ? best : undefined;
 }
 
-/** " (did you mean `x`?)" or "". */
-export function didYouMean(name: string, candidates: Iterable<string>): string {
-  const c = closest(name, candidates);
+/**
+ * " (did you mean `x`?)" or "". `aliases` maps a spelling from elsewhere (PyTorch's
+ * `padding`, Python's `False`) to this language's; it wins when its target is a candidate.
+ */
+export function didYouMean(
+  name: string,
+  candidates: Iterable<string>,
+  aliases?: ReadonlyMap<string, string>,
+): string {
+  const list = [...candidates];
+  const alias = aliases?.get(name);
+  if (alias !== undefined && list.includes(alias)) return `; did you mean \`${alias}\`?`;
+  const c = closest(name, list);
   return c === undefined ? "" : `; did you mean \`${c}\`?`;
 }

@@ -8,7 +8,17 @@ import { type DType, formatType, numel, type TensorType } from "../core/types.js
 import type { Graph, GraphNode, GraphParam, InitRule } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { OpError } from "../ops/op.js";
-import { type Ctx, limits, locate, pathOf, raise, traceOf, userSite } from "./context.js";
+import {
+  type Ctx,
+  charge,
+  limits,
+  locate,
+  pathOf,
+  raise,
+  traceOf,
+  userSite,
+  WORK_PER_NODE,
+} from "./context.js";
 import type { TensorValue } from "./values.js";
 
 interface ParamEntry {
@@ -24,6 +34,8 @@ export class GraphBuilder {
   /** For a scan body: outer tensors read inside it, by outer node id, and their inputs here. */
   private readonly captured = new Map<number, TensorValue>();
   readonly captures: TensorValue[] = [];
+  /** Trainable elements declared so far, kept as a running sum: each layer call reads it twice. */
+  private params = 0;
 
   /** `parent` is set for the body graph of a scan, which reads the enclosing graph's tensors as inputs. */
   constructor(readonly parent: GraphBuilder | null = null) {
@@ -106,6 +118,16 @@ export class GraphBuilder {
     type: TensorType,
     span: Span,
   ): TensorValue {
+    // Zero-size tensors are refused where they arise: the kernels index and divide by every extent.
+    if (type.shape.includes(0)) {
+      raise(
+        ctx,
+        "NN4009",
+        `${op} would produce ${formatType(type)}, a tensor with no elements`,
+        span,
+        "every dimension must be at least 1",
+      );
+    }
     if (numel(type.shape) > limits.tensorElements) {
       raise(
         ctx,
@@ -114,6 +136,7 @@ export class GraphBuilder {
         span,
       );
     }
+    charge(ctx, WORK_PER_NODE, span);
     if (this.nodes.length >= limits.graphNodes) {
       raise(ctx, "NN5005", `the graph has more than ${limits.graphNodes} nodes`, span);
     }
@@ -162,10 +185,15 @@ export class GraphBuilder {
     kind: "parameter" | "buffer",
     init: InitRule,
     span: Span,
+    initArgs?: readonly number[],
   ): TensorValue {
     // Parameters always live in the top-level graph; a scan body reads them as captured inputs.
     if (this.parent !== null)
-      return this.capture(ctx, this.parent.param(ctx, name, type, kind, init, span), span);
+      return this.capture(
+        ctx,
+        this.parent.param(ctx, name, type, kind, init, span, initArgs),
+        span,
+      );
     const prev = this.paramsByName.get(name);
     if (prev) {
       const d = locate(
@@ -182,16 +210,15 @@ export class GraphBuilder {
     }
     const t = this.add(ctx, "param", [], { name, dtype: type.dtype, shape: type.shape }, span);
     const param: GraphParam = { name, node: t.node, kind, init, type, span };
+    if (initArgs !== undefined) param.initArgs = initArgs;
     this.graph.params.push(param);
+    if (kind === "parameter") this.params += numel(type.shape);
     this.paramsByName.set(name, { param, span: userSite(ctx, span) });
     return t;
   }
 
   /** Trainable parameter elements so far (buffers excluded), PyTorch's count. */
   get paramCount(): number {
-    if (this.parent !== null) return this.parent.paramCount;
-    let n = 0;
-    for (const p of this.graph.params) if (p.kind === "parameter") n += numel(p.type.shape);
-    return n;
+    return this.parent !== null ? this.parent.paramCount : this.params;
   }
 }

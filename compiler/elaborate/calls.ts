@@ -11,6 +11,7 @@ import { type Builtin, builtins, type ParamType } from "./builtins/index.js";
 import { type Ctx, type Frame, limits, raise, withPrefix } from "./context.js";
 import { bareIdent, evalArg, evalBlock, evalExpr, unknownName } from "./expressions.js";
 import { ModuleScope, Scope } from "./scope.js";
+import { argumentAliases } from "./suggest.js";
 import {
   type CallableValue,
   callableName,
@@ -249,7 +250,7 @@ export function invoke(ctx: Ctx, scope: Scope, f: Value, args: EvaluatedArg[], s
       raise(
         ctx,
         "NN3001",
-        `\`${callableName(c)}\` has no argument \`${a.name}\`${didYouMean(a.name, known)}`,
+        `\`${callableName(c)}\` has no argument \`${a.name}\`${didYouMean(a.name, known, argumentAliases)}`,
         a.span,
         c.hyper !== null && known.length > 0 ? "its hyperparameters are already bound" : undefined,
       );
@@ -337,6 +338,7 @@ export function applyCallable(
       primitive: c.callee.kind === "builtin",
       depth: ctx.frames.length,
       output: p.k === "tensor" ? p.type : null,
+      node: p.k === "tensor" ? p.node : null,
       params: ctx.session.builder.paramCount - before,
       span,
     });
@@ -405,7 +407,13 @@ function applyBuiltin(
       raise(ctx, "NN3002", `\`${b.name}\` needs its \`${missing[0]}\` input`, span);
     }
   }
-  return b.apply({ ctx, hyper, inputs: all, span });
+  return b.apply({
+    ctx,
+    hyper,
+    inputs: all,
+    span,
+    applyLayer: (at, layer, ins, where) => applyCallable(at, layer, ins, new Map(), where, null),
+  });
 }
 
 /** Builtin defaults are values, never expressions, so this scope is never read. */

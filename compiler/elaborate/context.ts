@@ -17,9 +17,24 @@ export const limits = {
   comprehensionItems: 10_000,
   /** Elements of one tensor. */
   tensorElements: 2 ** 31 - 1,
-  /** Nodes in one graph. */
-  graphNodes: 1_000_000,
+  /**
+   * Nodes in one graph: ten times densenet201's 3,700, and what the passes,
+   * fusion and WGSL emission get through in a few seconds (a 1,000-block
+   * ResNeXt, 56,000 nodes, took 10 s of CPU).
+   */
+  graphNodes: 40_000,
+  /** Characters of one string value. */
+  stringLength: 65_536,
+  /**
+   * Units of elaboration work: one per expression evaluated or list item made,
+   * WORK_PER_NODE per graph node. Counted as elaboration goes, so a program
+   * that would run for minutes or exhaust the heap stops within a second or two.
+   */
+  work: 4_000_000,
 };
+
+/** A graph node's share of the work budget: nodes carry types, traces and attrs. */
+export const WORK_PER_NODE = 20;
 
 export interface Frame {
   /** The layer being applied. */
@@ -36,6 +51,8 @@ export interface LayerRecord {
   primitive: boolean;
   depth: number;
   output: TensorType | null;
+  /** The graph node of the layer's (primary) output, for `--output LABEL`. */
+  node: number | null;
   params: number;
   span: Span;
 }
@@ -46,6 +63,8 @@ export interface Session {
   /** Display paths of stdlib files; errors inside them are reported at the user's call site. */
   stdlibFiles: Set<string>;
   layers: LayerRecord[];
+  /** Work spent so far against limits.work. */
+  work: number;
 }
 
 export interface Ctx {
@@ -114,6 +133,20 @@ export function raise(
   hint?: string,
 ): never {
   throw new NncError(locate(ctx, code, message, span, hint));
+}
+
+/** Spends `units` of the elaboration budget; NN5008 at `span` once it is gone. */
+export function charge(ctx: Ctx, units: number, span: Span): void {
+  ctx.session.work += units;
+  if (ctx.session.work > limits.work) {
+    raise(
+      ctx,
+      "NN5008",
+      `elaboration needs more than ${limits.work} units of work (expressions evaluated, list items made, graph nodes)`,
+      span,
+      "the program builds far more than a model needs; look for a loop or a list that grows too fast",
+    );
+  }
 }
 
 export function withPrefix(ctx: Ctx, segment: string, auto: boolean): Ctx {

@@ -88,7 +88,13 @@ export function elaborateEntry(
   sources: SourceMap,
   stdlibFiles: Set<string>,
 ): Elaborated {
-  const session: Session = { builder: new GraphBuilder(), sources, stdlibFiles, layers: [] };
+  const session: Session = {
+    builder: new GraphBuilder(),
+    sources,
+    stdlibFiles,
+    layers: [],
+    work: 0,
+  };
   const ctx = rootCtx(session);
   const owner = decl.name.name;
 
@@ -196,6 +202,15 @@ export function elaborateEntry(
       });
     }
   }
+  // `T = 64` in any input's type is T's size when no given shape binds it.
+  const declaredDefaults = new Map<string, number>();
+  for (const p of params) {
+    const dims = p.type?.kind === "TensorType" ? (p.type.dims ?? []) : [];
+    for (const d of dims) {
+      if (d.kind === "DimName" && d.default !== undefined && !declaredDefaults.has(d.name))
+        declaredDefaults.set(d.name, d.default);
+    }
+  }
   const defaulted: string[] = [];
   const named = new Map<string, Value>();
   for (const p of params) {
@@ -228,10 +243,11 @@ export function elaborateEntry(
     } else if (declared?.dims?.every((d) => d.kind !== "DimAny")) {
       const shape = declared.dims.map((d) => {
         if (d.kind === "DimInt") return d.value;
-        const name = (d as { name: string }).name;
+        const { name } = d as { name: string };
+        const declaredDefault = declaredDefaults.get(name);
         if (!symbols.has(name)) {
-          symbols.set(name, 1);
-          defaulted.push(`${name}=1`);
+          symbols.set(name, declaredDefault ?? 1);
+          if (declaredDefault === undefined) defaulted.push(`${name}=1`);
         }
         return symbols.get(name)!;
       });
@@ -256,14 +272,24 @@ export function elaborateEntry(
     label: null,
     span: decl.name.span,
   };
-  const result = applyCallable(
-    ctx,
-    callable as Extract<Value, { k: "callable" }>,
-    [],
-    named,
-    decl.name.span,
-    null,
-  );
+  let result: Value;
+  try {
+    result = applyCallable(
+      ctx,
+      callable as Extract<Value, { k: "callable" }>,
+      [],
+      named,
+      decl.name.span,
+      null,
+    );
+  } catch (e) {
+    // A model run at N=1, T=1 because no shape was given fails in ways that hide why.
+    if (e instanceof NncError && defaulted.length > 0) {
+      const first = e.diagnostics[0]!;
+      first.notes = [...(first.notes ?? []), { message: unboundDimsNote(defaulted) }];
+    }
+    throw e;
+  }
   nameOutputs(session, result, decl);
   return {
     graph: session.builder.graph,
@@ -289,4 +315,10 @@ function nameOutputs(session: Session, result: Value, decl: CallableDecl): void 
     }
   };
   add(result.k === "tensor" ? "output" : "", result);
+}
+
+/** The note for symbolic input dims no shape bound: which value was used, how to choose. */
+export function unboundDimsNote(defaulted: readonly string[]): string {
+  const name = defaulted[0]!.split("=")[0];
+  return `no shape bound the input dims ${defaulted.join(", ")}, so they default to 1; give shapes with --input NAME=seeded:DIMS (or --shape NAME=DIMS), or declare a default in the input's type, e.g. \`f32[${name} = 8, ...]\``;
 }

@@ -17,12 +17,15 @@ import type {
 import { parse } from "../../grammar/parser.js";
 import { didYouMean } from "../core/diagnostics.js";
 import { type DType, formatType } from "../core/types.js";
-import { type InitRule, initRules } from "../graph/graph.js";
+import type { InitRule } from "../graph/graph.js";
+import { boundedString, shownLength } from "./budget.js";
 import { builtins, tensorMethods } from "./builtins/index.js";
 import { applyStage, builtinCallable, type EvaluatedArg, invoke, sequenceOf } from "./calls.js";
-import { type Ctx, limits, pathOf, raise, withPrefix } from "./context.js";
+import { type Ctx, charge, limits, pathOf, raise, withPrefix } from "./context.js";
 import { binary, node, reshape, transpose, unary } from "./emit.js";
+import { initRuleOf } from "./init-rule.js";
 import { type ModuleScope, Scope } from "./scope.js";
+import { nameAliases } from "./suggest.js";
 import {
   boolV,
   describe,
@@ -38,6 +41,7 @@ import {
 } from "./values.js";
 
 export function evalExpr(ctx: Ctx, scope: Scope, e: Expr): Value {
+  charge(ctx, 1, e.span);
   switch (e.kind) {
     case "Number":
       return e.isInt ? intV(e.value) : floatV(e.value);
@@ -123,6 +127,7 @@ export function evalExpr(ctx: Ctx, scope: Scope, e: Expr): Value {
           e.span,
         );
       }
+      charge(ctx, Math.max(0, b.v - a.v), e.span);
       const items: Value[] = [];
       for (let i = a.v; i < b.v; i++) items.push(intV(i));
       return listV(items);
@@ -250,8 +255,23 @@ function lookup(ctx: Ctx, scope: Scope, id: Ident): Value {
 }
 
 export function unknownName(ctx: Ctx, scope: Scope, name: string, span: Span): never {
-  const candidates = [...scope.localNames(), ...scope.module.visibleNames(), ...builtins.keys()];
-  raise(ctx, "NN2001", `unknown name \`${name}\`${didYouMean(name, candidates)}`, span);
+  if (ctx.self?.fields.has(name)) {
+    raise(
+      ctx,
+      "NN2001",
+      `unknown name \`${name}\`; did you mean \`self.${name}\`?`,
+      span,
+      "a layer reads its own params and buffers through `self`",
+    );
+  }
+  const candidates = [
+    ...scope.localNames(),
+    ...scope.module.visibleNames(),
+    ...builtins.keys(),
+    ...["true", "false", "none", "pi", "inf"],
+  ];
+  const hint = didYouMean(name, candidates, nameAliases);
+  raise(ctx, "NN2001", `unknown name \`${name}\`${hint}`, span);
 }
 
 function evalPipeline(ctx: Ctx, scope: Scope, stages: Expr[], span: Span): Value {
@@ -389,6 +409,16 @@ function evalBinary(ctx: Ctx, scope: Scope, e: Binary): Value {
     return boolV(e.op === "==" ? eq! : !eq);
   }
   if (a.k === "list" && b.k === "list" && e.op === "+") {
+    const n = a.items.length + b.items.length;
+    if (n > limits.comprehensionItems) {
+      raise(
+        ctx,
+        "NN5002",
+        `joining lists of ${a.items.length} and ${b.items.length} items makes more than ${limits.comprehensionItems}`,
+        e.span,
+      );
+    }
+    charge(ctx, n, e.span);
     return listV([...a.items, ...b.items], [...a.labels, ...b.labels]);
   }
   if (a.k === "list" && b.k === "int" && e.op === "*") {
@@ -400,11 +430,14 @@ function evalBinary(ctx: Ctx, scope: Scope, e: Binary): Value {
         e.span,
       );
     }
+    charge(ctx, a.items.length * b.v, e.span);
     const items: Value[] = [];
     for (let i = 0; i < b.v; i++) items.push(...a.items);
     return listV(items);
   }
-  if (a.k === "str" && b.k === "str" && e.op === "+") return { k: "str", v: a.v + b.v };
+  if (a.k === "str" && b.k === "str" && e.op === "+") {
+    return { k: "str", v: boundedString(ctx, a.v.length + b.v.length, e.span, () => a.v + b.v) };
+  }
   return fail();
 }
 
@@ -561,6 +594,7 @@ function evalIndex(ctx: Ctx, scope: Scope, e: Index): Value {
       return obj.items[j]!;
     }
     const [start, end, step] = sliceBounds(ctx, scope, it, n);
+    charge(ctx, Math.ceil((end - start) / step), it.span);
     const items: Value[] = [];
     const labels: (string | null)[] = [];
     for (let i = start; i < end; i += step) {
@@ -641,6 +675,8 @@ function evalComprehension(ctx: Ctx, scope: Scope, e: Comprehension): Value {
       out.push(evalExpr(ctx, s, e.body));
       return;
     }
+    // Filtered-out iterations make no item but still cost: `for i in r for j in r if false` is 10^8 steps.
+    charge(ctx, 1, e.span);
     const c = e.clauses[i]!;
     if (c.kind === "Filter") {
       const v = evalExpr(ctx, s, c.cond);
@@ -708,9 +744,15 @@ function labelOf(ctx: Ctx, scope: Scope, e: Labeled): string {
 
 /** Fills `{name}` and `{a.b}` holes of a string from the scope. */
 function fillTemplate(ctx: Ctx, scope: Scope, text: string, span: Span): string {
-  return text.replace(/\{([^{}]+)\}/g, (_, hole: string) =>
-    show(evalExpr(ctx, scope, holeExpr(ctx, hole, span))),
-  );
+  if (!text.includes("{")) return text;
+  let length = text.length;
+  const filled = text.replace(/\{([^{}]+)\}/g, (_, hole: string) => {
+    const v = evalExpr(ctx, scope, holeExpr(ctx, hole, span));
+    // Lists share their items, so `[a] * 10000` of a 10,000-item `a` shows as 10^8 items: measure first.
+    length += shownLength(v, limits.stringLength - length + 1);
+    return boundedString(ctx, length, span, () => show(v));
+  });
+  return filled;
 }
 
 const holeCache = new Map<string, Expr | string>();
@@ -852,26 +894,17 @@ function declareParam(ctx: Ctx, scope: Scope, st: ParamStmt): TensorValue | unde
       st.dtype!.span,
     );
   }
-  let init: InitRule = dtypeName === "f32" ? "uniform" : "untouched";
-  if (st.init) {
-    if (!(initRules as readonly string[]).includes(st.init.name)) {
-      raise(
-        ctx,
-        "NN3005",
-        `unknown init rule \`${st.init.name}\`${didYouMean(st.init.name, initRules)}`,
-        st.init.span,
-        `init rules: ${initRules.join(", ")}`,
-      );
-    }
-    init = st.init.name as InitRule;
-  }
+  const rule = st.init
+    ? initRuleOf(ctx, st.init, (e) => evalExpr(ctx, scope, e))
+    : { rule: (dtypeName === "f32" ? "uniform" : "untouched") as InitRule };
   const t = ctx.session.builder.param(
     ctx,
     pathOf(ctx, name),
     { dtype: dtypeName as DType, shape: dims },
     st.role === "param" ? "parameter" : "buffer",
-    init,
+    rule.rule,
     st.span,
+    rule.args,
   );
   ctx.self.fields.set(name, t);
   return t;

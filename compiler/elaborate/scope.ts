@@ -3,17 +3,19 @@
 // loader that reads stdlib modules and user files, reporting missing modules
 // and import cycles.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, relative, resolve, sep } from "node:path";
 import type { CallableDecl, Import, LetStmt, Module, Span } from "../../grammar/ast.js";
 import { parse } from "../../grammar/parser.js";
 import {
+  codes,
   type Diagnostic,
   diagnostic,
   didYouMean,
   NncError,
   type SourceMap,
 } from "../core/diagnostics.js";
+import { MAX_SOURCE_BYTES, notSourceText, readRegularFile } from "../core/files.js";
 import type { Value } from "./values.js";
 
 export class ModuleScope {
@@ -84,7 +86,44 @@ export interface LoaderOptions {
   sources: SourceMap;
   /** Files (absolute paths) may be read from here instead of disk (tests, API callers). */
   readFile?: (absPath: string) => string | undefined;
+  /**
+   * Folders imports may read from besides the entry file's folder tree and the
+   * stdlib (`--allow-import DIR`). Absolute or relative to the working directory.
+   */
+  importRoots?: string[];
 }
+
+/** Errors reported per file: past this, one more line says how many were left out. */
+export const MAX_ERRORS_PER_FILE = 20;
+
+/** Lexing errors: a file that has them may not be .nn at all, so an import's lines are not echoed. */
+const lexCodes = new Set(["NN1002", "NN1003", "NN1004", "NN1005"]);
+
+function capErrors(ds: Diagnostic[], display: string): Diagnostic[] {
+  if (ds.length <= MAX_ERRORS_PER_FILE) return ds;
+  const left = ds.length - MAX_ERRORS_PER_FILE;
+  const last = ds[MAX_ERRORS_PER_FILE - 1]!;
+  return [
+    ...ds.slice(0, MAX_ERRORS_PER_FILE - 1),
+    {
+      ...last,
+      notes: [...(last.notes ?? []), { message: `${left} more errors in ${display} not shown` }],
+    },
+  ];
+}
+
+/** An import's errors with the file's text taken out: the code's own words, the position, nothing quoted. */
+function unechoed(ds: Diagnostic[], display: string): Diagnostic[] {
+  return ds.map((d, i) => ({
+    code: d.code,
+    severity: d.severity,
+    message: `${codes[d.code]} (the text of ${display} is not shown: it does not lex as .nn)`,
+    ...(d.span ? { span: d.span } : {}),
+    ...(i === 0 ? { hint: "is this import a .nn file?" } : {}),
+  }));
+}
+
+const within = (root: string, path: string) => path === root || path.startsWith(root + sep);
 
 /** Loads and caches modules; one per compile. */
 export class Loader {
@@ -93,8 +132,52 @@ export class Loader {
   private readonly loading: string[] = [];
   readonly stdlibFiles = new Set<string>();
   private preludeScope: ModuleScope | null = null;
+  /** Real paths imports may read under: set when the entry is loaded. */
+  private roots: string[] | null = null;
 
   constructor(private readonly opts: LoaderOptions) {}
+
+  /** The entry's folder (the working directory for text), the stdlib and any --allow-import folders. */
+  private setRoots(entryDir: string): void {
+    if (this.roots) return;
+    const real = (p: string) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return resolve(p);
+      }
+    };
+    this.roots = [entryDir, this.opts.stdlibDir, ...(this.opts.importRoots ?? [])].map(real);
+  }
+
+  /**
+   * An import may name only a regular .nn file inside the roots (symlinks resolved),
+   * so `import "../../etc/passwd"` or `/proc/self/environ` is refused without reading it.
+   */
+  private checkImport(abs: string, site: Span): void {
+    if (!abs.endsWith(".nn"))
+      throw new NncError(
+        diagnostic("NN2011", `cannot import \`${displayPath(abs)}\`: imports name .nn files`, site),
+      );
+    let real: string;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      throw new NncError(
+        diagnostic("NN2003", `cannot read \`${displayPath(abs)}\`: no such file`, site),
+      );
+    }
+    const roots = this.roots ?? [];
+    if (!roots.some((r) => within(r, real)))
+      throw new NncError(
+        diagnostic(
+          "NN2011",
+          `cannot import \`${displayPath(abs)}\`: ${real === abs ? "it is" : `it leads to \`${real}\`,`} outside the entry file's folder and the stdlib`,
+          site,
+          { hint: `allow its folder with --allow-import ${dirname(real)}` },
+        ),
+      );
+  }
 
   stdlibModules(): string[] {
     if (!existsSync(this.opts.stdlibDir)) return [];
@@ -124,6 +207,7 @@ export class Loader {
         ),
       );
     }
+    if (!site) this.setRoots(this.opts.stdlibDir);
     const display = `stdlib/${name}.nn`;
     this.stdlibFiles.add(display);
     const text = readFileSync(abs, "utf8");
@@ -136,19 +220,35 @@ export class Loader {
   loadFile(abs: string, site: Span | undefined): ModuleScope {
     const hit = this.files.get(abs);
     if (hit) return hit;
-    const text =
-      this.opts.readFile?.(abs) ?? (existsSync(abs) ? readFileSync(abs, "utf8") : undefined);
-    if (text === undefined) {
-      throw new NncError(
-        diagnostic("NN2003", `cannot read \`${displayPath(abs)}\`: no such file`, site),
-      );
+    const given = this.opts.readFile?.(abs);
+    if (given !== undefined) {
+      this.setRoots(dirname(abs));
+      return this.loadText(given, displayPath(abs), abs, site);
     }
-    return this.loadText(text, displayPath(abs), abs, site);
+    if (site) this.checkImport(abs, site);
+    else this.setRoots(dirname(abs));
+    const bytes = readRegularFile(abs, {
+      what: site ? "imported file" : "source file",
+      maxBytes: MAX_SOURCE_BYTES,
+      missingCode: site ? "NN2003" : "NN6012",
+      ...(site ? { site } : {}),
+    });
+    const binary = notSourceText(bytes);
+    if (binary !== undefined)
+      throw new NncError(
+        diagnostic(
+          "NN1007",
+          `\`${displayPath(abs)}\` is not .nn source text: it holds ${binary}`,
+          site,
+        ),
+      );
+    return this.loadText(bytes.toString("utf8"), displayPath(abs), abs, site);
   }
 
   /** Loads source text; `abs` (if any) resolves relative imports and detects cycles. */
   loadText(text: string, display: string, abs: string | null, site?: Span): ModuleScope {
     const key = abs ?? `<text>:${display}`;
+    if (!site) this.setRoots(abs ? dirname(abs) : process.cwd());
     const scope = this.build(text, display, key, display.replace(/\.nn$/, ""), false, site);
     this.files.set(key, scope);
     return scope;
@@ -168,9 +268,13 @@ export class Loader {
         .join(" -> ");
       throw new NncError(diagnostic("NN2004", `import cycle: ${cycle}`, site));
     }
-    this.opts.sources.add(display, text);
     const { module, diagnostics } = parse(text, display);
-    if (diagnostics.length > 0) throw new NncError(diagnostics);
+    // An imported file that does not even lex may be anything (a config file, a
+    // secret): its errors keep their positions but never show its lines.
+    const echo = isStdlib || !site || !diagnostics.some((d) => lexCodes.has(d.code));
+    if (echo) this.opts.sources.add(display, text);
+    if (diagnostics.length > 0)
+      throw new NncError(capErrors(echo ? diagnostics : unechoed(diagnostics, display), display));
     this.loading.push(key);
     try {
       return this.declare(module, name, isStdlib, key);

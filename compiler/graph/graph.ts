@@ -1,6 +1,8 @@
 // The Graph IR: SSA nodes over the primitive op set, with concrete shapes.
-// Elaboration produces it; passes rewrite it; the CPU runtime interprets it;
-// lowering turns it into the Kernel IR. Params and inputs are nodes too.
+// Elaboration produces it; passes rewrite it; its reference interpreter
+// (interpret.ts, the CPU backend) runs it; lowering turns it into the Kernel
+// IR. Params and inputs are nodes too. With the ops (compiler/ops/) and the
+// printer (print-graph.ts) it is one layer, above core and grammar.
 
 import type { TraceFrame } from "../core/diagnostics.js";
 import type { Span } from "../core/span.js";
@@ -22,7 +24,12 @@ export interface GraphNode {
   scope?: string;
 }
 
-/** How the seeded initializer of shared/fixtures/SPEC.md fills a parameter. */
+/**
+ * How the seeded initializer of shared/fixtures/SPEC.md fills a parameter. The first
+ * eight are SPEC's rules; `constant`, `normal`, `kaiming` and `xavier` are the explicit
+ * `init` rules a layer may choose (docs/language.md, "Initializers"), their numbers in
+ * GraphParam.initArgs.
+ */
 export type InitRule =
   | "uniform"
   | "norm_weight"
@@ -31,7 +38,11 @@ export type InitRule =
   | "running_var"
   | "zeros"
   | "ones"
-  | "untouched";
+  | "untouched"
+  | "constant"
+  | "normal"
+  | "kaiming"
+  | "xavier";
 
 export const initRules: readonly InitRule[] = [
   "uniform",
@@ -42,6 +53,10 @@ export const initRules: readonly InitRule[] = [
   "zeros",
   "ones",
   "untouched",
+  "constant",
+  "normal",
+  "kaiming",
+  "xavier",
 ];
 
 export interface GraphParam {
@@ -50,6 +65,8 @@ export interface GraphParam {
   node: number;
   kind: "parameter" | "buffer";
   init: InitRule;
+  /** The rule's arguments: constant [value], normal [mean, std], uniform [bound]. */
+  initArgs?: readonly number[];
   type: TensorType;
   span?: Span;
   /** Computed from other params by `prep` when weights are bound; never loaded or saved. */

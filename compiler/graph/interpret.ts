@@ -6,7 +6,7 @@
 import type { Tensor } from "../core/tensor.js";
 import { formatType, numel, sameShape, type TensorType } from "../core/types.js";
 import { getOp } from "../ops/index.js";
-import type { EvalContext } from "../ops/op.js";
+import { type EvalContext, OpError } from "../ops/op.js";
 import type { Graph, GraphNode } from "./graph.js";
 
 /**
@@ -85,7 +85,16 @@ export function runGraph(
           throw new Error(`runGraph: %${node.id} reads %${id}, which has no value`);
         return v;
       });
-      value = getOp(node.op).evaluate(args, attrsOf(node), cpuEvalContext);
+      try {
+        value = getOp(node.op).evaluate(args, attrsOf(node), cpuEvalContext);
+      } catch (e) {
+        // A run-time error (an out-of-range token id) points at the node's source.
+        if (e instanceof OpError) {
+          e.span ??= node.span;
+          e.trace ??= node.trace;
+        }
+        throw e;
+      }
       if (!sameType(value, node.type)) {
         throw new Error(
           `runGraph: %${node.id} (${node.op}) evaluated to ${formatType(value)} but is typed ${formatType(node.type)}`,

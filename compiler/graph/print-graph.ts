@@ -53,7 +53,7 @@ function formatNode(node: GraphNode, params: Map<number, GraphParam>): string {
     const p = params.get(node.id);
     const name = p?.name ?? node.attrs.name;
     line = `%${node.id} = param ${JSON.stringify(name)} : ${type}`;
-    if (p) line += `  (${p.kind}, ${p.init})`;
+    if (p) line += `  (${p.kind}, ${p.init}${p.initArgs ? `(${p.initArgs.join(", ")})` : ""})`;
   } else if (node.op === "const") {
     line = `%${node.id} = const ${formatConstValue(node.attrs.value)} : ${type}`;
   } else {

@@ -6,9 +6,9 @@
 // both simplified so a printed kernel (print-expr.ts) reads like the formula
 // it computes. This module is the one import for all of it.
 
-import type { BinaryFn, CmpFn, UnaryFn } from "./scalar.js";
+import type { BinaryFn, CmpFn, UnaryFn } from "../ops/scalar.js";
 
-export type { BinaryFn, CmpFn, UnaryFn } from "./scalar.js";
+export type { BinaryFn, CmpFn, UnaryFn } from "../ops/scalar.js";
 
 // ---------------------------------------------------------------- index expressions
 

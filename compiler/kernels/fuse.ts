@@ -22,6 +22,7 @@
 
 import type { Graph } from "../graph/graph.js";
 import { type FusionCategory, getOp } from "../ops/index.js";
+import { limitDefaults } from "../target/limits.js";
 import {
   type FusionPlan,
   GraphIndex,
@@ -32,9 +33,7 @@ import {
   isInlinable,
   limitBindings,
 } from "./grouping.js";
-
-/** WebGPU's default maxStorageBufferBindingSize: a concat's buffer must fit one binding. */
-export const DEFAULT_MAX_BINDING_BYTES = 134217728;
+import type { KernelPass } from "./kernel-state.js";
 
 /** Most compute nodes a light group may bring into a contraction's inner loop. */
 export const MAX_PROLOGUE_NODES = 4;
@@ -55,11 +54,27 @@ interface Group {
   nodes: Set<number>;
 }
 
-/** The fusion pass: a grouping for lowerGraph (lower.ts). */
+export const fusePass: KernelPass = {
+  name: "fuse",
+  stage: "kernels",
+  what: "kernels of several ops: elementwise chains, conv/matmul epilogues, softmax/layernorm rows, concat slices",
+  after: [],
+  run: (s, cx) =>
+    s.withGrouping(
+      fuseGraph(
+        s.graph,
+        cx.target.limits.maxStorageBuffersPerShaderStage,
+        cx.target.limits.maxStorageBufferBindingSize,
+      ),
+    ),
+};
+
+/** The fusion pass's grouping, for lowerGrouped (lower.ts). */
 export function fuseGraph(
   graph: Graph,
   maxBindings: number,
-  maxBindingBytes = DEFAULT_MAX_BINDING_BYTES,
+  /** A concat's buffer must fit one binding. */
+  maxBindingBytes: number = limitDefaults.maxStorageBufferBindingSize,
 ): Grouping {
   const g = new GraphIndex(graph);
   const first = new Fuser(g, [], maxBindings).run();
@@ -89,6 +104,8 @@ class Fuser {
   readonly consumers = new Map<number, number[]>();
   private readonly useCache = new Map<number, Use[]>();
   private readonly depths = new Map<number, number>();
+  /** How many graph nodes, in order, `depths` covers. */
+  private depthsFilled = 0;
   readonly groupOf = new Map<number, Group>();
 
   constructor(
@@ -230,13 +247,19 @@ class Fuser {
   private depth(id: number): number {
     const hit = this.depths.get(id);
     if (hit !== undefined) return hit;
-    // Graph order is topological: fill the table up to `id` once.
-    for (const n of this.g.graph.nodes) {
-      if (this.depths.has(n.id)) continue;
-      const below = Math.max(0, ...n.inputs.map((i) => this.depths.get(i) ?? 0));
+    // Graph order is topological: fill the table up to `id`, resuming where the
+    // last fill stopped (rescanning from the start made fusion quadratic).
+    const nodes = this.g.graph.nodes;
+    for (; this.depthsFilled < nodes.length; this.depthsFilled++) {
+      const n = nodes[this.depthsFilled]!;
+      let below = 0;
+      for (const i of n.inputs) below = Math.max(below, this.depths.get(i) ?? 0);
       const heavy = this.compute.has(n.id) && isHeavy(this.category(n.id)) ? 1 : 0;
       this.depths.set(n.id, below + heavy);
-      if (n.id === id) break;
+      if (n.id === id) {
+        this.depthsFilled++;
+        break;
+      }
     }
     return this.depths.get(id)!;
   }

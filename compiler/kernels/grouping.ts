@@ -184,7 +184,10 @@ export function limitBindings(g: GraphIndex, plan: FusionPlan, maxBindings: numb
         groups.push({ root, nodes: g.sorted([...inner, root]), part });
       });
     }
-    const over = groups.find((grp) => groupReads(g, grp).length + 1 > maxBindings);
+    // A scan is no kernel of its own: scan-lower.ts makes its step kernels, each kept within the limit there.
+    const over = groups.find(
+      (grp) => g.node(grp.root).op !== "scan" && groupReads(g, grp).length + 1 > maxBindings,
+    );
     if (!over) return views.length > 0 ? { groups, views } : { groups };
     const fix = widestInlined(g, over);
     if (fix === undefined) {

@@ -1,15 +1,16 @@
 // A host interpreter of the Kernel IR: every kernel evaluated element by
-// element, in float64 rounded once at the store like the CPU reference ops.
+// element, each scalar function rounded to its type as the CPU reference ops
+// and the GPU round it (ops/scalar.ts); sums accumulate in float64.
 // It checks lowering against the Graph IR interpreter without a GPU; the
 // WGSL emitter is then checked against it. Loads outside a binding throw:
 // a correct lowering only reads out of range on a branch it does not take.
 
 import { allocData, type Tensor } from "../core/tensor.js";
 import { numel, stridesOf } from "../core/types.js";
+import { castScalar, cmpTable, evalBinary, evalCmp, evalUnary } from "../ops/scalar.js";
 import type { ICond, IExpr, VExpr } from "./expr.js";
 import { reduceInit } from "./expr.js";
 import { type Kernel, type KernelProgram, STEP_VAR } from "./ir.js";
-import { binaryFns, castScalar, cmpFns, unaryFns } from "./scalar.js";
 import { freeVars } from "./schedule.js";
 
 type Env = number[];
@@ -84,7 +85,7 @@ function compileC(c: ICond, s: Slots, data: Arrays, k: Kernel): (env: Env) => bo
   const cmp = c as Extract<ICond, { a: IExpr }>;
   const a = compileI(cmp.a, s, data, k);
   const b = compileI(cmp.b, s, data, k);
-  const test = cmpFns[cmp.op];
+  const test = cmpTable[cmp.op].f;
   return (env) => test(a(env), b(env));
 }
 
@@ -121,23 +122,20 @@ function compileV(e: VExpr, s: Slots, data: Arrays, k: Kernel): Fn {
     }
     case "unary": {
       const x = compileV(e.x, s, data, k);
-      const f = unaryFns[e.fn];
-      if (e.dtype === "i32") return (env) => f(x(env)) | 0;
-      return (env) => f(x(env));
+      const { fn, dtype } = e;
+      return (env) => evalUnary(fn, x(env), dtype);
     }
     case "binary": {
       const a = compileV(e.a, s, data, k);
       const b = compileV(e.b, s, data, k);
-      const f = binaryFns[e.fn];
-      const t = e.dtype;
-      if (t === "i32") return (env) => f(a(env), b(env), t) | 0;
-      return (env) => f(a(env), b(env), t);
+      const { fn, dtype } = e;
+      return (env) => evalBinary(fn, a(env), b(env), dtype);
     }
     case "cmp": {
       const a = compileV(e.a, s, data, k);
       const b = compileV(e.b, s, data, k);
-      const f = cmpFns[e.fn];
-      return (env) => (f(a(env), b(env)) ? 1 : 0);
+      const fn = e.fn;
+      return (env) => evalCmp(fn, a(env), b(env));
     }
     case "select": {
       const c = compileV(e.cond, s, data, k);
@@ -149,7 +147,7 @@ function compileV(e: VExpr, s: Slots, data: Arrays, k: Kernel): Fn {
       const x = compileV(e.x, s, data, k);
       const from = e.x.dtype;
       const to = e.dtype;
-      return (env) => castScalar(x(env), to, from);
+      return (env) => castScalar(x(env), from, to);
     }
     case "reduce": {
       const body = compileV(e.body, s, data, k);

@@ -1,13 +1,16 @@
-// The Kernel IR: a scheduled program of kernels over a buffer plan. Lowering
-// (lower.ts) builds it from the Graph IR, fusion will regroup it, the WGSL
-// emitter (wgsl.ts) is its only consumer on the way to shader code and the
-// interpreter (interpret.ts) runs it on the host. Plain data: printable
-// (print.ts), JSON-serialisable and validated by the zod schema below.
+// The Kernel IR: a scheduled program of kernels over a buffer plan, neutral
+// to the target. Lowering (lower.ts, scan-loop.ts for recurrences) builds it
+// from the Graph IR, fusion (fuse.ts, grouping.ts) decides its kernels,
+// schedule.ts and tune.ts its launch shapes; the WGSL emitter
+// (compiler/codegen/wgsl/emit-plan.ts) is its only consumer on the way to
+// shader code and the interpreter (interpret.ts) runs it on the host. Plain
+// data: printable (print.ts), JSON-serialisable and validated by the zod
+// schema below.
 
 import { z } from "zod";
 import type { DType } from "../core/types.js";
+import { binaryFnNames, cmpFnNames, unaryFnNames } from "../ops/scalar.js";
 import type { ICond, IExpr, IVar, VExpr, VType } from "./expr.js";
-import { binaryFnNames, cmpFnNames, unaryFnNames } from "./scalar.js";
 
 /** Where a buffer's contents come from: the same sources as the executable plan's. */
 export type KernelBufferSource =
@@ -128,8 +131,12 @@ export interface KernelProgram {
 
 // ---------------------------------------------------------------- schema
 
-/** JSON has no ±Infinity or NaN: they travel as strings (see programToJson). */
-const num = z.union([
+/**
+ * JSON has no ±Infinity or NaN: they travel as strings (see programToJson).
+ * Typed by hand: the inferred type has a `[-Infinity]` key, which the emitted
+ * .d.ts cannot hold (TS1170 in a consumer's type check).
+ */
+const num: z.ZodType<number, number | "Infinity" | "-Infinity" | "NaN"> = z.union([
   z.number(),
   z.enum(["Infinity", "-Infinity", "NaN"]).transform((s) => Number(s)),
 ]);

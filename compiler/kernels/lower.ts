@@ -6,8 +6,8 @@
 import { formatLocation } from "../core/diagnostics.js";
 import { numel } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
+import { defaultTarget, type Target } from "../target/target.js";
 import { type IExpr, type IVar, iadd, ivar, type VExpr, vload } from "./expr.js";
-import { fuseGraph } from "./fuse.js";
 import {
   defaultGrouping,
   GraphIndex,
@@ -19,34 +19,33 @@ import {
 import { computeType } from "./index-maps.js";
 import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
 import { atNode, attrsOf, lowerNode } from "./node-attrs.js";
-import { lowerScan } from "./scan-lower.js";
+import { lowerScan } from "./scan-loop.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
-import { type Target, tuneKernel } from "./tune.js";
 
 export interface LowerOptions {
-  /** Storage buffers one kernel may bind (WebGPU's default maxStorageBuffersPerShaderStage is 8). */
+  /** The target: its storage-buffer limit bounds each kernel's bindings, its cost model sizes scan steps. */
+  target?: Target;
+  /** Storage buffers one kernel may bind, overriding the target's limit (tests of the splitting). */
   maxStorageBuffers?: number;
   /**
-   * Override the grouping (the fusion pass's hook); the default is one kernel
-   * per compute node. Groups may list only compute nodes: the movement ops
-   * and small constants they read are added.
+   * Override the grouping (tests' hook); the default is one kernel per
+   * compute node. Groups may list only compute nodes: the movement ops and
+   * small constants they read are added. The fuse pass hands its complete
+   * grouping to lowerGrouped instead.
    */
   grouping?: Grouping;
-  /**
-   * Group by the fusion pass (fuse.ts) instead of one kernel per compute
-   * node; ignored when `grouping` is given.
-   */
-  fuse?: boolean;
   /** Register-tile contractions (default true); false gives every kernel the naive schedule. */
   tiling?: boolean;
-  /** The tune pass (tune.ts): tile shapes by the cost model; default off (4 × 4 tiles). */
-  tune?: boolean;
-  /** The adapter class the tune pass chooses tiles for (default "cpu": lavapipe). */
-  target?: Target;
 }
 
-export const DEFAULT_MAX_STORAGE_BUFFERS = 8;
+/** The storage buffers a kernel may bind under these options. */
+export function maxBindingsOf(options: LowerOptions): number {
+  return (
+    options.maxStorageBuffers ??
+    (options.target ?? defaultTarget).limits.maxStorageBuffersPerShaderStage
+  );
+}
 
 /** Space variable names: NCHW for 4-D outputs, else i, j, … */
 function spaceNames(rank: number): string[] {
@@ -273,15 +272,21 @@ function buildKernel(
 }
 
 /** Lowers a graph to a Kernel IR program (one kernel per compute node unless a grouping says otherwise). */
-export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelProgram {
-  // Scans are lowered to loops (scan-lower.ts), not unrolled.
-  const graph = source;
-  const maxBindings = options.maxStorageBuffers ?? DEFAULT_MAX_STORAGE_BUFFERS;
+export function lowerGraph(graph: Graph, options: LowerOptions = {}): KernelProgram {
+  const maxBindings = maxBindingsOf(options);
   const grouping = options.grouping
     ? withInlined(graph, options.grouping)
-    : options.fuse
-      ? fuseGraph(graph, maxBindings)
-      : defaultGrouping(graph, maxBindings);
+    : defaultGrouping(graph, maxBindings);
+  return lowerGrouped(graph, grouping, options);
+}
+
+/** Lowers a graph by a complete grouping (the fuse pass's, or defaultGrouping's). Scans become loops (scan-lower.ts). */
+export function lowerGrouped(
+  graph: Graph,
+  grouping: Grouping,
+  options: LowerOptions = {},
+): KernelProgram {
+  const maxBindings = maxBindingsOf(options);
   const p = new ProgramBuilder(graph, resolveHomes(new GraphIndex(graph), grouping));
   const inputs = graph.inputs.map((i) => ({
     name: i.name,
@@ -305,6 +310,7 @@ export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelPro
         loop: loops++,
         tiling: options.tiling ?? true,
         maxBindings,
+        target: options.target ?? defaultTarget,
         placements,
       };
       kernels.push(...lowerScan(p, group, opts));
@@ -312,8 +318,7 @@ export function lowerGraph(source: Graph, options: LowerOptions = {}): KernelPro
     }
     // Scan results only moved into place: the fused steps stored them already.
     if (placements.covers(group)) continue;
-    const built = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
-    const kernel = options.tune ? tuneKernel(built, options.target) : built;
+    const kernel = buildKernel(p, group, kernels.length, out, options.tiling ?? true);
     if (kernel.threads > 0) kernels.push(kernel);
   }
   const params = graph.params

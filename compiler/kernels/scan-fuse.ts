@@ -10,7 +10,7 @@
 // k for all of them). A persistent kernel is the same kernel looping over the
 // steps in one workgroup.
 
-import { stepWorkgroupSize } from "../passes/scan-schedule.js";
+import { stepWorkgroupSize } from "../target/target.js";
 import type { ICond, IExpr, VExpr } from "./expr.js";
 import { delinearize, linearize } from "./index-maps.js";
 import type { Kernel, KernelStore, Schedule } from "./ir.js";
@@ -56,10 +56,6 @@ export function stepMacs(space: { extent: number }[], values: VExpr[]): number {
 const MAX_ACCUMULATORS = 8;
 /** Rows of a batch one invocation takes at most. */
 const MAX_ROWS = 4;
-/** WebGPU's default maxComputeWorkgroupStorageSize: a persistent kernel's state budget. */
-const WORKGROUP_STATE_BYTES = 16384;
-/** Invocations of a persistent kernel's one workgroup, at most (WebGPU's default limit). */
-const MAX_PERSISTENT_WORKGROUP = 256;
 
 /** The scan as one kernel per step (or one persistent kernel); undefined when the body does not fit one. */
 export function planFusedStep(cx: ScanContext, opts: ScanLowerOptions): Kernel[] | undefined {
@@ -139,15 +135,17 @@ function fusedStep(
   const schedule = stepSchedule(space, [body, ...stores.map((s) => s.value)]);
   const threads = threadCount(space, schedule);
   const persistent = cx.a.schedule?.persistent === true;
-  // The state in workgroup memory, double-buffered, where it fits the default limit.
+  // The state in workgroup memory, double-buffered, where it fits the target's limit.
+  const limits = opts.target.limits;
   const stateCols = cx.slots
     .slice(0, cx.a.nState)
     .reduce((n, s) => n + s.shape.reduce((a, d) => a * d, 1), 0);
-  const inWorkgroup = persistent && stateCols > 0 && 2 * 4 * stateCols <= WORKGROUP_STATE_BYTES;
+  const inWorkgroup =
+    persistent && stateCols > 0 && 2 * 4 * stateCols <= limits.maxComputeWorkgroupStorageSize;
   const why = cx.a.schedule?.why ?? (persistent ? "persistent" : "fused step");
   const wg = persistent
-    ? Math.min(MAX_PERSISTENT_WORKGROUP, Math.max(32, Math.ceil(threads / 32) * 32))
-    : stepWorkgroupSize(threads);
+    ? Math.min(limits.maxComputeInvocationsPerWorkgroup, Math.max(32, Math.ceil(threads / 32) * 32))
+    : stepWorkgroupSize(opts.target, threads);
   return [
     {
       name: `k${opts.index}_scan${cx.scan.id}_${persistent ? "persistent" : "step"}`,

@@ -3,13 +3,17 @@
 // gets a register tile so each load is shared by a row or column of outputs.
 // Also the launch geometry: workgroups folded into y/z past 65535.
 
+import { limitDefaults } from "../target/limits.js";
 import type { IVar, VExpr } from "./expr.js";
 import type { Schedule } from "./ir.js";
 
 /** Invocations per workgroup (1-D). */
 export const WORKGROUP_SIZE = 64;
-/** WebGPU's default maxComputeWorkgroupsPerDimension. */
-export const MAX_WORKGROUPS_PER_DIM = 65535;
+/**
+ * WebGPU's default maxComputeWorkgroupsPerDimension (the one limit table's):
+ * a grid folds past it on every target, no adapter has less.
+ */
+export const MAX_WORKGROUPS_PER_DIM = limitDefaults.maxComputeWorkgroupsPerDimension;
 /** Register tile: rows (m) × columns (n, in vec4s). */
 export const TILE_M = 4;
 export const TILE_N = 4;

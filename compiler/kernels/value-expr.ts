@@ -2,6 +2,16 @@
 // that drop unit and empty ranges) and variable substitution over both
 // expression languages.
 
+import {
+  type BinaryFn,
+  type CmpFn,
+  castScalar,
+  evalBinary,
+  evalCmp,
+  evalUnary,
+  roundTo,
+  type UnaryFn,
+} from "../ops/scalar.js";
 import type { ICond, IExpr, IVar, ReduceKind, VExpr, VType } from "./expr.js";
 import {
   cand,
@@ -20,20 +30,12 @@ import {
   ivalue,
 } from "./index-expr.js";
 import { printV } from "./print-expr.js";
-import {
-  type BinaryFn,
-  binaryFns,
-  type CmpFn,
-  castScalar,
-  cmpFns,
-  type UnaryFn,
-  unaryFns,
-} from "./scalar.js";
 
 // ---------------------------------------------------------------- value constructors
 
+/** A constant, rounded to its type (f32 rounded, i32 wrapped, bool 0/1). */
 export function vconst(value: number, dtype: VType): VExpr {
-  return { op: "const", value: castScalar(value, dtype), dtype };
+  return { op: "const", value: roundTo(value, dtype), dtype };
 }
 
 export function vload(binding: number, index: IExpr[], dtype: VType): VExpr {
@@ -51,14 +53,14 @@ export function vtest(cond: ICond): VExpr {
 }
 
 export function vunary(fn: UnaryFn, x: VExpr): VExpr {
-  if (x.op === "const") return vconst(unaryFns[fn](x.value), x.dtype);
+  if (x.op === "const") return vconst(evalUnary(fn, x.value, x.dtype), x.dtype);
   return { op: "unary", fn, x, dtype: x.dtype };
 }
 
 export function vbinary(fn: BinaryFn, a: VExpr, b: VExpr): VExpr {
   const dtype = a.dtype;
   if (a.op === "const" && b.op === "const") {
-    return vconst(binaryFns[fn](a.value, b.value, dtype), dtype);
+    return vconst(evalBinary(fn, a.value, b.value, dtype), dtype);
   }
   const isConst = (e: VExpr, v: number) => e.op === "const" && e.value === v;
   if ((fn === "add" && isConst(b, 0)) || (fn === "sub" && isConst(b, 0))) return a;
@@ -70,7 +72,7 @@ export function vbinary(fn: BinaryFn, a: VExpr, b: VExpr): VExpr {
 
 export function vcmp(fn: CmpFn, a: VExpr, b: VExpr): VExpr {
   if (a.op === "const" && b.op === "const") {
-    return vconst(cmpFns[fn](a.value, b.value) ? 1 : 0, "bool");
+    return vconst(evalCmp(fn, a.value, b.value), "bool");
   }
   return { op: "cmp", fn, a, b, dtype: "bool" };
 }
@@ -84,7 +86,7 @@ export function vselect(cond: VExpr, a: VExpr, b: VExpr): VExpr {
 
 export function vcast(x: VExpr, to: VType): VExpr {
   if (x.dtype === to) return x;
-  if (x.op === "const") return vconst(castScalar(x.value, to, x.dtype), to);
+  if (x.op === "const") return vconst(castScalar(x.value, x.dtype, to), to);
   return { op: "cast", x, dtype: to };
 }
 

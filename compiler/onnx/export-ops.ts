@@ -1,6 +1,6 @@
 // How each primitive op of the Graph IR is written as ONNX (opset 17) nodes:
 // one rule per op name, called by export.ts with the ONNX names of the node's
-// inputs and of its output. An op without a rule is an NN8005 error there.
+// inputs and of its output. An op without a rule is an NN8205 error there.
 
 import { numel } from "../core/types.js";
 import type { GraphNode } from "../graph/graph.js";

@@ -66,7 +66,7 @@ class GraphWriter {
       if (this.layers.skip.has(n.id)) continue; // inside a layer written as one op
       if (n.op === "input" || n.op === "param")
         throw new NncError(
-          diagnostic("NN8005", `the graph's ${n.op} node ${n.id} has no value to export`),
+          diagnostic("NN8205", `the graph's ${n.op} node ${n.id} has no value to export`),
         );
       const out = this.names.fresh(`${n.scope ? `${n.scope}/` : ""}${n.op}_${n.id}`);
       this.values.set(n.id, out);
@@ -136,7 +136,7 @@ class GraphWriter {
     if (!rule)
       throw new NncError(
         diagnostic(
-          "NN8005",
+          "NN8205",
           `op \`${n.op}\` (node ${n.id}, ${formatType(n.type)}) has no ONNX form`,
           n.span,
         ),

@@ -3,7 +3,6 @@
 // states carried as scan states; Y, Y_h and Y_c are sliced from the result.
 
 import type { GraphImporter, Val } from "./import.js";
-import { GraphImporter as Importer } from "./import.js";
 import { Attrs, bin, fail, need, type Rule, reshape, scalar } from "./import-util.js";
 
 type Cell = "LSTM" | "GRU" | "RNN";
@@ -46,8 +45,8 @@ function cellBody(
   xType: Val["type"],
   B: number,
   lbr: boolean,
-): Importer {
-  const c = new Importer(parent.opset, parent.weights, parent);
+): GraphImporter {
+  const c = parent.child();
   const input = (name: string, type: Val["type"]): Val => {
     const node = c.addNode("input", [], { name, dtype: type.dtype, shape: type.shape });
     c.graph.inputs.push({ name, node, type });

@@ -3,8 +3,7 @@
 // states and stacked outputs sliced back out of scan's one [T, total] result.
 
 import { scanLayout } from "../ops/scan.js";
-import type { Val } from "./import.js";
-import { GraphImporter as Importer } from "./import.js";
+import type { GraphImporter, Val } from "./import.js";
 import { Attrs, fail, i32, need, type Rule, reshape } from "./import-util.js";
 
 const scan: Rule = (b, inputs, n) => {
@@ -23,7 +22,7 @@ const scan: Rule = (b, inputs, n) => {
     fail("Scan inputs read in different directions are not supported");
   const reverse = dirs[0] === 1;
 
-  const child = new Importer(b.opset, b.weights, b);
+  const child = b.child();
   const bodyIn = (name: string, type: Val["type"]) => {
     const node = child.addNode("input", [], { name, dtype: type.dtype, shape: type.shape });
     child.graph.inputs.push({ name, node, type });

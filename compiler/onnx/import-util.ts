@@ -50,7 +50,7 @@ export class Attrs {
 
 /** An error about this node's attributes or inputs (the importer adds the node's name). */
 export function fail(message: string, hint?: string): never {
-  throw new NncError(diagnostic("NN8002", message, undefined, hint ? { hint } : {}));
+  throw new NncError(diagnostic("NN8202", message, undefined, hint ? { hint } : {}));
 }
 
 export function need(v: Val | undefined, what: string): Val {

@@ -69,6 +69,11 @@ export class GraphImporter {
     readonly parent?: GraphImporter,
   ) {}
 
+  /** An importer for a subgraph (a Scan body, a recurrent cell) that reads this graph's values. */
+  child(): GraphImporter {
+    return new GraphImporter(this.opset, this.weights, this);
+  }
+
   /** The value called `name`, from this graph or an enclosing one (a Scan body's captures). */
   get(name: string): Val | undefined {
     const own = this.values.get(name);
@@ -187,12 +192,12 @@ export class GraphImporter {
       const where = nodeLabel(n, index);
       if (n.domain && n.domain !== "ai.onnx")
         throw new NncError(
-          diagnostic("NN8002", `${where}: op domain \`${n.domain}\` is not supported`),
+          diagnostic("NN8202", `${where}: op domain \`${n.domain}\` is not supported`),
         );
       const rule = importRules[n.op_type];
       if (!rule)
         throw new NncError(
-          diagnostic("NN8002", `${where}: ONNX op \`${n.op_type}\` is not supported by nnc`),
+          diagnostic("NN8202", `${where}: ONNX op \`${n.op_type}\` is not supported by nnc`),
         );
       const inputs = n.input.map((name) => {
         if (name === "") return undefined;
@@ -200,7 +205,7 @@ export class GraphImporter {
         if (!v)
           throw new NncError(
             diagnostic(
-              "NN8003",
+              "NN8203",
               `${where}: input \`${name}\` is neither a graph input, an initializer nor an earlier node's output`,
             ),
           );
@@ -265,7 +270,7 @@ function located(e: unknown, where: string): NncError {
 function inputType(vi: ValueInfoProto, file: string, shapes: Record<string, number[]>): TensorType {
   const tt = vi.type?.tensor_type;
   if (!tt)
-    throw new NncError(diagnostic("NN8001", `${file}: graph input \`${vi.name}\` is not a tensor`));
+    throw new NncError(diagnostic("NN8201", `${file}: graph input \`${vi.name}\` is not a tensor`));
   const dtype: DType = nnDType(tt.elem_type ?? 0, `graph input \`${vi.name}\``);
   const given = shapes[vi.name];
   if (given) return { dtype, shape: given };
@@ -275,7 +280,7 @@ function inputType(vi: ValueInfoProto, file: string, shapes: Record<string, numb
     if (v > 0) return v;
     // A symbolic dim (batch, sequence) without a size given: 1, as nnc does for its own inputs.
     if (d.dim_param || v === 0) return 1;
-    throw new NncError(diagnostic("NN8001", `${file}: input \`${vi.name}\` dim ${i} is ${v}`));
+    throw new NncError(diagnostic("NN8201", `${file}: input \`${vi.name}\` dim ${i} is ${v}`));
   });
   return { dtype: dtype === "i64" ? "i32" : dtype, shape };
 }
@@ -287,13 +292,13 @@ export function importModel(
   shapes: Record<string, number[]> = {},
 ): ImportedModel {
   const g = model.graph;
-  if (!g) throw new NncError(diagnostic("NN8001", `${file}: the model has no graph`));
+  if (!g) throw new NncError(diagnostic("NN8201", `${file}: the model has no graph`));
   const entry = model.opset_import.find((o) => !o.domain || o.domain === "ai.onnx");
   const opset = entry ? Number(entry.version) : 1;
   if (opset < minImportOpset)
     throw new NncError(
       diagnostic(
-        "NN8004",
+        "NN8204",
         `${file}: opset ${opset} is too old; nnc imports opset ${minImportOpset} and later`,
         undefined,
         {
@@ -324,7 +329,7 @@ export function importModel(
     const v = imp.values.get(o.name);
     if (!v)
       throw new NncError(
-        diagnostic("NN8003", `${file}: graph output \`${o.name}\` is never computed`),
+        diagnostic("NN8203", `${file}: graph output \`${o.name}\` is never computed`),
       );
     imp.graph.outputs.push({ name: o.name, node: imp.use(v) });
   }

@@ -91,28 +91,28 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return t.encode(t.fromObject(model as unknown as Record<string, unknown>)).finish();
 }
 
-/** Decodes a .onnx file; NN8001 naming the file for bytes that are not a ModelProto. */
+/** Decodes a .onnx file; NN8201 naming the file for bytes that are not a ModelProto. */
 export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
   const t = lookup("onnx.ModelProto");
   try {
     return t.toObject(t.decode(bytes), decodeOptions) as ModelProto;
   } catch (e) {
     throw new NncError(
-      diagnostic("NN8001", `${file}: not a valid ONNX model (${(e as Error).message})`, undefined, {
+      diagnostic("NN8201", `${file}: not a valid ONNX model (${(e as Error).message})`, undefined, {
         hint: "the file may be truncated or not an .onnx file",
       }),
     );
   }
 }
 
-/** A serialized TensorProto (an ONNX test case's input_0.pb); NN8001 if it is not one. */
+/** A serialized TensorProto (an ONNX test case's input_0.pb); NN8201 if it is not one. */
 export function decodeTensor(bytes: Uint8Array, file: string): TensorProto {
   const t = lookup("onnx.TensorProto");
   try {
     return t.toObject(t.decode(bytes), decodeOptions) as TensorProto;
   } catch (e) {
     throw new NncError(
-      diagnostic("NN8001", `${file}: not a valid TensorProto (${(e as Error).message})`),
+      diagnostic("NN8201", `${file}: not a valid TensorProto (${(e as Error).message})`),
     );
   }
 }

@@ -40,7 +40,7 @@ export function nnDType(elem: number, what: string): DType {
       return "bool";
     default:
       throw new NncError(
-        diagnostic("NN8002", `${what}: element type ${names[elem] ?? elem} is not supported`),
+        diagnostic("NN8202", `${what}: element type ${names[elem] ?? elem} is not supported`),
       );
   }
 }
@@ -58,7 +58,7 @@ function values(t: TensorProto, n: number, what: string): number[] {
     const w = width[t.data_type]!;
     if (raw.byteLength !== n * w)
       throw new NncError(
-        diagnostic("NN8001", `${what}: ${raw.byteLength} bytes of data for ${n} elements`),
+        diagnostic("NN8201", `${what}: ${raw.byteLength} bytes of data for ${n} elements`),
       );
     const read: Record<number, (i: number) => number> = {
       1: (i) => raw.getFloat32(i * 4, true),
@@ -84,7 +84,7 @@ function values(t: TensorProto, n: number, what: string): number[] {
   const out = (list ?? []).map((v) => Number(v));
   if (out.length !== n)
     throw new NncError(
-      diagnostic("NN8001", `${what}: ${out.length} values for ${n} elements`, undefined, {
+      diagnostic("NN8201", `${what}: ${out.length} values for ${n} elements`, undefined, {
         hint: "external data (a separate weights file) is not supported",
       }),
     );

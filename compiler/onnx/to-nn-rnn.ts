@@ -24,7 +24,7 @@ export interface RecurrentWriter {
 
 function unsupported(where: string, why: string): NncError {
   return new NncError(
-    diagnostic("NN8002", `${where}: cannot be written as .nn yet (${why})`, undefined, {
+    diagnostic("NN8202", `${where}: cannot be written as .nn yet (${why})`, undefined, {
       hint: "`nnc run MODEL.onnx` runs it directly",
     }),
   );

@@ -139,7 +139,7 @@ export class Writer {
 
 export function unsupported(where: string, why: string): NncError {
   return new NncError(
-    diagnostic("NN8002", `${where}: cannot be written as .nn yet (${why})`, undefined, {
+    diagnostic("NN8202", `${where}: cannot be written as .nn yet (${why})`, undefined, {
       hint: "`nnc run MODEL.onnx` runs it directly",
     }),
   );

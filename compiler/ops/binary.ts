@@ -1,14 +1,22 @@
-// Binary ops with NumPy broadcasting, one table row each: accepted dtypes
-// (both operands must share one), the result dtype and the scalar function in
-// float64. Comparisons (cmp) and the boolean connectives are rows too.
+// Binary ops with NumPy broadcasting: one per row of the scalar table
+// (scalar.ts), which gives the accepted dtypes (both operands share one, the
+// result has it) and the semantics. Comparisons are one op, `cmp`.
 
 import { z } from "zod";
 import type { Tensor } from "../core/tensor.js";
 import { type DType, sameShape, type TensorType } from "../core/types.js";
 import { type IExpr, vbinary, vcmp } from "../kernels/expr.js";
-import { broadcastIndex } from "../kernels/index-maps.js";
-import type { BinaryFn } from "../kernels/scalar.js";
+import { broadcastIndex, computeType } from "../kernels/index-maps.js";
 import { defineOp, type LowerOperand, type OpDef, OpError } from "./op.js";
+import {
+  type BinaryFn,
+  type BinaryGrad,
+  binaryFnNames,
+  binaryTable,
+  cmpFnNames,
+  evalBinary,
+  evalCmp,
+} from "./scalar.js";
 import {
   broadcastIndexMap,
   broadcastShapes,
@@ -17,10 +25,6 @@ import {
   formatTypeList,
 } from "./shape-utils.js";
 import { readAt, tensorFrom } from "./tensor-data.js";
-
-const F32: DType[] = ["f32"];
-const F32_I32: DType[] = ["f32", "i32"];
-const BOOL: DType[] = ["bool"];
 
 /** The broadcast result type of same-dtype operands (NN4003 / NN4001 otherwise). */
 export function inferBroadcast(
@@ -51,73 +55,55 @@ export function broadcastOperands(inputs: LowerOperand[], index: IExpr[]) {
   return inputs.map((x) => x.at(broadcastIndex(index, x.type.shape)));
 }
 
-interface BinaryRow {
-  name: BinaryFn;
-  dtypes: DType[];
-  /** The result dtype; the operands' dtype when absent. */
-  result?: DType;
-  f: (a: number, b: number, dtype: DType) => number;
-}
-
-const rows: BinaryRow[] = [
-  // i32 results wrap when stored; mul uses imul because a double product can exceed 2^53.
-  { name: "add", dtypes: F32_I32, f: (a, b) => a + b },
-  { name: "sub", dtypes: F32_I32, f: (a, b) => a - b },
-  { name: "mul", dtypes: F32_I32, f: (a, b, t) => (t === "i32" ? Math.imul(a, b) : a * b) },
-  { name: "div", dtypes: F32, f: (a, b) => a / b },
-  { name: "pow", dtypes: F32, f: (a, b) => a ** b },
-  // Math.max/min propagate NaN, like torch.maximum/minimum.
-  { name: "max", dtypes: F32_I32, f: (a, b) => Math.max(a, b) },
-  { name: "min", dtypes: F32_I32, f: (a, b) => Math.min(a, b) },
-  { name: "and", dtypes: BOOL, f: (a, b) => (a !== 0 && b !== 0 ? 1 : 0) },
-  { name: "or", dtypes: BOOL, f: (a, b) => (a !== 0 || b !== 0 ? 1 : 0) },
-];
-
-function binaryOp(row: BinaryRow): OpDef {
+function binaryOp(name: BinaryFn): OpDef {
+  const dtypes = [...binaryTable[name].dtypes];
   return defineOp({
-    name: row.name,
+    name,
     category: "broadcast",
     arity: 2,
     attrs: z.strictObject({}),
     infer(inputs) {
-      const shape = inferBroadcast(row.name, inputs, row.dtypes);
-      return { dtype: row.result ?? inputs[0]!.dtype, shape };
+      const shape = inferBroadcast(name, inputs, dtypes);
+      return { dtype: inputs[0]!.dtype, shape };
     },
     evaluate(inputs) {
       const dtype = inputs[0]!.dtype;
+      const t = computeType(dtype);
       const shape = broadcastShapes(inputs.map((t) => t.shape))!;
       const [a, b] = broadcastReaders(inputs, shape);
-      return tensorFrom(row.result ?? dtype, shape, (i) => row.f(a!(i), b!(i), dtype));
+      return tensorFrom(dtype, shape, (i) => evalBinary(name, a!(i), b!(i), t));
     },
     lower: (inputs) => (index) => {
       const [a, b] = broadcastOperands(inputs, index);
-      return vbinary(row.name, a!, b!);
+      return vbinary(name, a!, b!);
     },
+    ...binaryVjp(binaryTable[name].grad),
   });
 }
 
-const comparisons = {
-  eq: (a: number, b: number) => a === b,
-  ne: (a: number, b: number) => a !== b,
-  lt: (a: number, b: number) => a < b,
-  le: (a: number, b: number) => a <= b,
-  gt: (a: number, b: number) => a > b,
-  ge: (a: number, b: number) => a >= b,
-};
+function binaryVjp(grad: BinaryGrad | undefined): Pick<OpDef, "vjp"> {
+  if (!grad) return {};
+  return {
+    vjp(g, node, cot) {
+      const [a, b] = node.inputs as [number, number];
+      const [ca, cb] = grad(g, a, b, node.output, cot);
+      return [g.unbroadcast(ca, g.type(a).shape), g.unbroadcast(cb, g.type(b).shape)];
+    },
+  };
+}
 
 export const cmp = defineOp({
   name: "cmp",
   category: "broadcast",
   arity: 2,
-  attrs: z.strictObject({ op: z.enum(["eq", "ne", "lt", "le", "gt", "ge"]) }),
+  attrs: z.strictObject({ op: z.enum(cmpFnNames) }),
   infer(inputs) {
     return { dtype: "bool", shape: inferBroadcast("cmp", inputs, ["f32", "i32", "bool"]) };
   },
   evaluate(inputs, attrs) {
     const shape = broadcastShapes(inputs.map((t) => t.shape))!;
     const [a, b] = broadcastReaders(inputs, shape);
-    const test = comparisons[attrs.op];
-    return tensorFrom("bool", shape, (i) => (test(a!(i), b!(i)) ? 1 : 0));
+    return tensorFrom("bool", shape, (i) => evalCmp(attrs.op, a!(i), b!(i)));
   },
   lower: (inputs, attrs) => (index) => {
     const [a, b] = broadcastOperands(inputs, index);
@@ -125,4 +111,4 @@ export const cmp = defineOp({
   },
 });
 
-export const binaryOps: OpDef[] = [...rows.map(binaryOp), cmp];
+export const binaryOps: OpDef[] = [...binaryFnNames.map(binaryOp), cmp];

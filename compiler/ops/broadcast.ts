@@ -30,4 +30,5 @@ export const broadcast = defineOp({
     ([x]) =>
     (index) =>
       x!.at(broadcastIndex(index, x!.type.shape)),
+  vjp: (g, node, cot) => [g.unbroadcast(cot, g.type(node.inputs[0]!).shape)],
 });

@@ -72,4 +72,16 @@ export const concat = defineOp({
       return v;
     };
   },
+  // Each input's cotangent is its slab of the output's.
+  vjp(g, node, cot) {
+    const shape = g.type(cot).shape;
+    let at = 0;
+    return node.inputs.map((x) => {
+      const d = g.type(x).shape[node.attrs.axis]!;
+      const starts = shape.map((_, k) => (k === node.attrs.axis ? at : 0));
+      const ends = shape.map((n, k) => (k === node.attrs.axis ? at + d : n));
+      at += d;
+      return g.emit("slice", [cot], { starts, ends });
+    });
+  },
 });

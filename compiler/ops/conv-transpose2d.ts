@@ -24,6 +24,7 @@ import {
   vtest,
 } from "../kernels/expr.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
+import { convWeightGrad } from "./conv2d.js";
 import { defineOp, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";
 import { expectNCHW, formatHW } from "./window-geometry.js";
@@ -150,5 +151,16 @@ export const convTranspose2d = defineOp({
   flops: ([x, w]) => {
     const [, og, kh, kw] = w!.shape as [number, number, number, number];
     return 2 * numel(x!.shape) * og * kh * kw;
+  },
+  // conv_transpose2d is conv2d's adjoint: dx is the convolution of the
+  // cotangent with the same weight, dw conv2d's weight gradient with the roles
+  // of input and cotangent exchanged.
+  vjp(g, node, cot) {
+    const [x, w] = node.inputs as [number, number];
+    const ws = g.type(w).shape;
+    const a = node.attrs;
+    const conv = { stride: a.stride, pad: a.pad, dilation: a.dilation, groups: a.groups };
+    const dx = g.emit("conv2d", [cot, w], conv);
+    return [dx, convWeightGrad(g, cot, x, conv, [ws[2]!, ws[3]!])];
   },
 });

@@ -19,7 +19,7 @@ import {
   vtest,
 } from "../kernels/expr.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
-import { defineOp, OpError } from "./op.js";
+import { defineOp, type GradBuilder, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";
 import { expectNCHW, formatHW, formatPad, windowOutSize } from "./window-geometry.js";
 
@@ -66,6 +66,45 @@ function inferConv2d(x: TensorType, w: TensorType, a: Conv2dAttrs): TensorType {
     );
   }
   return { dtype: "f32", shape: [n, o, ho, wo] };
+}
+
+/**
+ * The weight gradient of y = conv2d(x, w): dw[o, c, i, j] = Σ_{n,y,x} cot[n, o, y, x] ·
+ * x[n, group(o)·Cg + c, y·s + i·d − p, …], itself a grouped convolution with the
+ * batch as its channels: x viewed as [Cg, groups·N, H, W] convolved with the
+ * cotangent viewed as weights [O, N, Ho, Wo], stride and dilation swapped, then
+ * cut to the kernel size and transposed to [O, Cg, kh, kw]. conv_transpose2d's
+ * weight gradient is the same with x and the cotangent exchanged.
+ */
+export function convWeightGrad(
+  g: GradBuilder,
+  x: number,
+  cot: number,
+  a: { stride: number[]; pad: number[]; dilation: number[]; groups: number },
+  kernel: [number, number],
+): number {
+  const [N, C, H, W] = g.type(x).shape as [number, number, number, number];
+  const groups = a.groups;
+  const Cg = C / groups;
+  const split = g.emit("reshape", [x], { shape: [N, groups, Cg, H, W] });
+  const swapped = g.emit("permute", [split], { perm: [2, 1, 0, 3, 4] });
+  const xb = g.emit("reshape", [swapped], { shape: [Cg, groups * N, H, W] });
+  const wb = g.emit("permute", [cot], { perm: [1, 0, 2, 3] });
+  const full = g.emit("conv2d", [xb, wb], {
+    stride: a.dilation,
+    pad: a.pad,
+    dilation: a.stride,
+    groups,
+  });
+  const fs = g.type(full).shape;
+  const cut =
+    fs[2] === kernel[0] && fs[3] === kernel[1]
+      ? full
+      : g.emit("slice", [full], {
+          starts: [0, 0, 0, 0],
+          ends: [fs[0]!, fs[1]!, kernel[0], kernel[1]],
+        });
+  return g.emit("permute", [cut], { perm: [1, 0, 2, 3] });
 }
 
 export const conv2d = defineOp({
@@ -133,5 +172,27 @@ export const conv2d = defineOp({
   flops: ([, w], out) => {
     const [, cg, kh, kw] = w!.shape as [number, number, number, number];
     return 2 * numel(out.shape) * cg * kh * kw;
+  },
+  // dx: the transposed convolution of the cotangent with the same weight
+  // (output_padding restores the rows the stride dropped); dw: convWeightGrad.
+  vjp(g, node, cot) {
+    const [x, w] = node.inputs as [number, number];
+    const xs = g.type(x).shape;
+    const ws = g.type(w).shape;
+    const cs = g.type(cot).shape;
+    const a = node.attrs;
+    const outputPadding = [0, 1].map(
+      (i) =>
+        xs[2 + i]! -
+        ((cs[2 + i]! - 1) * a.stride[i]! - 2 * a.pad[i]! + a.dilation[i]! * (ws[2 + i]! - 1) + 1),
+    );
+    const dx = g.emit("conv_transpose2d", [cot, w], {
+      stride: a.stride,
+      pad: a.pad,
+      dilation: a.dilation,
+      groups: a.groups,
+      output_padding: outputPadding,
+    });
+    return [dx, convWeightGrad(g, x, cot, a, [ws[2]!, ws[3]!])];
   },
 });

@@ -20,6 +20,27 @@ function gatherShape(data: TensorType, indices: TensorType, axis: number): numbe
   return [...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)];
 }
 
+/**
+ * NN7001 (as an OpError) for the first index outside [0, dim) of `data`'s
+ * axis. The CPU backend checks every gather; WebGPU checks indices that are
+ * graph inputs on the host before they are uploaded.
+ */
+export function checkGatherIndices(data: TensorType, indices: Tensor, axis: number): void {
+  const dim = data.shape[axis]!;
+  const idx = indices.data as Int32Array;
+  for (let p = 0; p < idx.length; p++) {
+    const v = idx[p]!;
+    if (v < 0 || v >= dim) {
+      const strides = stridesOf(indices.shape);
+      const position = strides.map((s, i) => Math.floor(p / s) % indices.shape[i]!);
+      throw new OpError(
+        "NN7001",
+        `gather: index ${v} at position ${formatShape(position)} is out of range [0, ${dim}) for axis ${axis} of ${formatType(data)}`,
+      );
+    }
+  }
+}
+
 export const gather = defineOp({
   name: "gather",
   category: "injective",
@@ -35,17 +56,7 @@ export const gather = defineOp({
     const inner = numel(data!.shape.slice(a.axis + 1));
     const count = numel(indices!.shape);
     const idx = indices!.data as Int32Array;
-    for (let p = 0; p < count; p++) {
-      const v = idx[p]!;
-      if (v < 0 || v >= dim) {
-        const strides = stridesOf(indices!.shape);
-        const position = strides.map((s, i) => Math.floor(p / s) % indices!.shape[i]!);
-        throw new OpError(
-          "NN7001",
-          `gather: index ${v} at position ${formatShape(position)} is out of range [0, ${dim}) for axis ${a.axis} of ${formatType(data!)}`,
-        );
-      }
-    }
+    checkGatherIndices(data!, indices!, a.axis);
     // Output element (outer o, index p, inner e) reads data[o, idx[p], e].
     const map = new Int32Array(numel(shape));
     let m = 0;
@@ -60,7 +71,8 @@ export const gather = defineOp({
   },
   lower([data, indices], a) {
     // A load whose index is another load's value. A kernel cannot report an
-    // out-of-range index (the CPU backend's NN7001), so it clamps to [0, dim).
+    // out-of-range index, so it clamps to [0, dim); indices that are graph
+    // inputs are checked on the host first (compiler/graph/check-indices.ts).
     const dim = data!.type.shape[a.axis]!;
     const rank = indices!.type.shape.length;
     return (index) => {
@@ -68,5 +80,24 @@ export const gather = defineOp({
       const i = imin(imax(ivalue(indices!.at(position)), 0), Math.max(dim - 1, 0));
       return data!.at([...index.slice(0, a.axis), i, ...index.slice(a.axis + rank)]);
     };
+  },
+  // The data's cotangent is a scatter-add of the output's: as a one-hot matrix
+  // product, onehot(indices)ᵀ · cot, so repeated indices add up (embedding rows).
+  vjp(g, node, cot) {
+    const [data, indices] = node.inputs as [number, number];
+    const dShape = g.type(data).shape;
+    const iShape = g.type(indices).shape;
+    const axis = node.attrs.axis;
+    const D = dShape[axis]!;
+    const P = numel(iShape);
+    const pre = numel(dShape.slice(0, axis));
+    const post = numel(dShape.slice(axis + 1));
+    const flat = g.emit("reshape", [indices], { shape: [P, 1] });
+    const ids = g.emit("iota", [], { shape: [P, D], axis: 1, dtype: "i32" });
+    const hit = g.emit("cmp", [flat, ids], { op: "eq" });
+    const onehotT = g.emit("permute", [g.emit("cast", [hit], { to: "f32" })], { perm: [1, 0] });
+    const c = g.emit("reshape", [cot], { shape: [pre, P, post] });
+    const scattered = g.emit("matmul", [onehotT, c]);
+    return [g.emit("reshape", [scattered], { shape: [...dShape] }), undefined];
   },
 });

@@ -1,7 +1,8 @@
 // The registry of primitive ops: every stage looks an op up here by name
 // instead of switching on it. Adding an op = one module + one entry below.
+// The map itself is in registry.ts, so an op that looks up others (scan, for
+// its body's FLOPs) can do so without importing this module back.
 
-import { didYouMean } from "../core/diagnostics.js";
 import type { TensorType } from "../core/types.js";
 import { binaryOps } from "./binary.js";
 import { broadcast } from "./broadcast.js";
@@ -16,6 +17,7 @@ import { pad } from "./pad.js";
 import { permute } from "./permute.js";
 import { pool2d } from "./pool2d.js";
 import { reduceOps } from "./reduce.js";
+import { getOp, ops, registerOps } from "./registry.js";
 import { reshape } from "./reshape.js";
 import { scan } from "./scan.js";
 import { slice } from "./slice.js";
@@ -45,23 +47,9 @@ const allOps: OpDef[] = [
   scan,
 ];
 
-function buildRegistry(list: OpDef[]): ReadonlyMap<string, OpDef> {
-  const map = new Map<string, OpDef>();
-  for (const op of list) {
-    if (map.has(op.name)) throw new Error(`op \`${op.name}\` is registered twice`);
-    map.set(op.name, op);
-  }
-  return map;
-}
+registerOps(allOps);
 
-export const ops: ReadonlyMap<string, OpDef> = buildRegistry(allOps);
-
-/** The op of that name; throws for an unknown name (an internal error: names come from the compiler). */
-export function getOp(name: string): OpDef {
-  const op = ops.get(name);
-  if (op === undefined) throw new Error(`unknown op \`${name}\`${didYouMean(name, ops.keys())}`);
-  return op;
-}
+export { getOp, ops };
 
 /** Validates raw attrs with the op's schema (defaults filled in); NN4006 naming the op and the attribute otherwise. */
 export function parseAttrs(name: string, raw: unknown): Record<string, unknown> {
@@ -99,4 +87,12 @@ export function inferOp(
   return { attrs, type: op.infer(inputs, attrs) };
 }
 
-export { type EvalContext, type FusionCategory, type OpDef, OpError } from "./op.js";
+export {
+  type EvalContext,
+  type FusionCategory,
+  type GradBuilder,
+  type GradNode,
+  type OpDef,
+  OpError,
+  type SubgraphBuilder,
+} from "./op.js";

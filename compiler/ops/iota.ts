@@ -29,4 +29,5 @@ export const iota = defineOp({
     return tensorFrom(a.dtype, [...a.shape], (i) => Math.floor(i / stride) % dim);
   },
   lower: (_inputs, a) => (index) => vindex(index[a.axis]!, a.dtype),
+  vjp: () => [],
 });

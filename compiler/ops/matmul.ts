@@ -103,4 +103,28 @@ export const matmul = defineOp({
     const k = a!.shape[a!.shape.length - 1]!;
     return 2 * numel(out.shape) * k;
   },
+  // dA = C·Bᵀ, dB = Aᵀ·C on rank ≥ 2 views (a vector operand is a 1-row or
+  // 1-column matrix), each summed over the batch dims its operand was broadcast along.
+  vjp(g, node, cot) {
+    const [a, b] = node.inputs as [number, number];
+    const as = g.type(a).shape;
+    const bs = g.type(b).shape;
+    const a2 = as.length === 1 ? g.emit("reshape", [a], { shape: [1, as[0]!] }) : a;
+    const b2 = bs.length === 1 ? g.emit("reshape", [b], { shape: [bs[0]!, 1] }) : b;
+    const { batch, m, n } = plan(g.type(a2), g.type(b2));
+    const c2 = g.emit("reshape", [cot], { shape: [...batch, m, n] });
+    const t = (x: number) => {
+      const r = g.type(x).shape.length;
+      const perm = [...Array(r).keys()];
+      perm[r - 2] = r - 1;
+      perm[r - 1] = r - 2;
+      return g.emit("permute", [x], { perm });
+    };
+    const da = g.unbroadcast(g.emit("matmul", [c2, t(b2)]), g.type(a2).shape);
+    const db = g.unbroadcast(g.emit("matmul", [t(a2), c2]), g.type(b2).shape);
+    return [
+      g.emit("reshape", [da], { shape: [...as] }),
+      g.emit("reshape", [db], { shape: [...bs] }),
+    ];
+  },
 });

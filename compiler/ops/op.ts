@@ -3,7 +3,8 @@
 // adding an op means adding one module here and registering it in index.ts.
 
 import type { z } from "zod";
-import type { DiagnosticCode } from "../core/diagnostics.js";
+import type { DiagnosticCode, TraceFrame } from "../core/diagnostics.js";
+import type { Span } from "../core/span.js";
 import type { Tensor } from "../core/tensor.js";
 import type { TensorType } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
@@ -31,6 +32,9 @@ export type FusionCategory =
 export class OpError extends Error {
   readonly code: DiagnosticCode;
   readonly hint: string | undefined;
+  /** Where the failing node came from, set by the interpreter for a run-time error (NN7001). */
+  span: Span | undefined;
+  trace: TraceFrame[] | undefined;
   constructor(code: DiagnosticCode, message: string, hint?: string) {
     super(message);
     this.name = "OpError";
@@ -64,6 +68,50 @@ export interface OpDef<A = Record<string, unknown>> {
    * a kernel backend.
    */
   lower?(inputs: LowerOperand[], attrs: A, output: TensorType, ctx: LowerContext): ElementFn;
+  /**
+   * The gradient rule: a vector–Jacobian product written as graph ops. Given
+   * the cotangent of this node's output, the contribution to each input's
+   * cotangent (undefined where the input gets none: integer operands, masks,
+   * indices). Ops without one cannot be differentiated through (autodiff
+   * reports the node).
+   */
+  vjp?(b: GradBuilder, node: GradNode<A>, cot: number): (number | undefined)[];
+}
+
+/** A forward node as its gradient rule sees it: ids in the training graph. */
+export interface GradNode<A = Record<string, unknown>> {
+  inputs: number[];
+  output: number;
+  attrs: A;
+}
+
+/** What a gradient rule may ask of the graph being built (compiler/autodiff implements it). */
+export interface GradBuilder {
+  /** Adds a node (its type from the op's shape rule) and returns its id. */
+  emit(op: string, inputs: number[], attrs?: Record<string, unknown>): number;
+  type(id: number): TensorType;
+  /** A scalar constant (shape []), broadcast by the binary ops. */
+  scalar(value: number, dtype?: "f32" | "i32"): number;
+  /** Sums `grad` over the axes along which `shape` was broadcast to grad's shape, giving `shape`. */
+  unbroadcast(grad: number, shape: readonly number[]): number;
+  /**
+   * The gradient graph of a subgraph (a scan body): its inputs, then one
+   * cotangent input per output; its outputs, the gradient of each float input
+   * in input order (zeros where nothing reaches it; integer inputs get none).
+   */
+  gradOf(body: Graph): Graph;
+  /** A fresh graph built node by node (the body of a backward scan). */
+  subgraph(): SubgraphBuilder;
+}
+
+/** Builds a standalone graph: inputs, nodes typed by their ops' shape rules, outputs. */
+export interface SubgraphBuilder {
+  input(name: string, type: TensorType): number;
+  emit(op: string, inputs: number[], attrs?: Record<string, unknown>): number;
+  type(id: number): TensorType;
+  /** Copies `graph`'s nodes in with its inputs bound to `inputs`; returns its outputs' ids. */
+  call(graph: Graph, inputs: number[]): number[];
+  finish(outputs: number[]): Graph;
 }
 
 /** An operand as a kernel sees it: its type and the value expression of any of its elements. */

@@ -63,4 +63,10 @@ export const pad = defineOp({
       return vselect(vtest(inside), x!.at(at), fill);
     };
   },
+  // The cotangent of the unpadded region.
+  vjp(g, node, cot) {
+    const shape = g.type(node.inputs[0]!).shape;
+    const starts = node.attrs.pads.map((p) => p[0]);
+    return [g.emit("slice", [cot], { starts, ends: starts.map((s, d) => s + shape[d]!) })];
+  },
 });

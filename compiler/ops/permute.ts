@@ -44,4 +44,11 @@ export const permute = defineOp({
       });
       return x!.at(at);
     },
+  vjp(g, node, cot) {
+    const inverse: number[] = [];
+    node.attrs.perm.forEach((p, i) => {
+      inverse[p] = i;
+    });
+    return [g.emit("permute", [cot], { perm: inverse })];
+  },
 });

@@ -23,6 +23,7 @@ import {
 import { nonNegInt, pair, posInt } from "./attrs.js";
 import { defineOp, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";
+import { slice } from "./slice.js";
 import { expectNCHW, formatHW, formatPad, windowOutSize } from "./window-geometry.js";
 
 const pool2dAttrs = z.strictObject({
@@ -124,5 +125,75 @@ export const pool2d = defineOp({
       const cols = isub(imin(iadd(w0, KW), W), imax(w0, 0));
       return vbinary("div", sum, vindex(imul(rows, cols), "f32"));
     };
+  },
+  // One strided view of the padded input per kernel offset: max sends each
+  // window's cotangent to its first maximum in row-major window order (torch's
+  // tie rule), avg spreads it over the window; each view's share is scattered
+  // back through slice's own gradient and the padding cut off.
+  vjp(g, node, cot) {
+    const x = node.inputs[0]!;
+    const a = node.attrs;
+    const [N, C, H, W] = g.type(x).shape as [number, number, number, number];
+    const [, , Ho, Wo] = g.type(node.output).shape as [number, number, number, number];
+    const [kh, kw] = a.kernel;
+    const [sh, sw] = a.stride;
+    const [ph, pw] = a.pad;
+    const pads: [number, number][] = [
+      [0, 0],
+      [0, 0],
+      [ph, ph],
+      [pw, pw],
+    ];
+    const padded =
+      ph + pw === 0
+        ? x
+        : g.emit("pad", [x], { pads, value: a.kind === "max" ? Number.NEGATIVE_INFINITY : 0 });
+    const view = (src: number, i: number, j: number) => {
+      const s = g.type(src).shape;
+      return {
+        starts: [0, 0, i, j],
+        ends: [s[0]!, s[1]!, i + (Ho - 1) * sh + 1, j + (Wo - 1) * sw + 1],
+        steps: [1, 1, sh, sw],
+      };
+    };
+    let share: number | undefined;
+    if (a.kind === "avg") {
+      if (a.count_include_pad) share = g.emit("div", [cot, g.scalar(kh * kw)]);
+      else {
+        // The divisor of each window: how many of its positions are inside the input.
+        const ones = g.emit("broadcast", [g.scalar(1)], { shape: [1, 1, H, W] });
+        const onesPadded = ph + pw === 0 ? ones : g.emit("pad", [ones], { pads, value: 0 });
+        let count: number | undefined;
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const v = g.emit("slice", [onesPadded], view(onesPadded, i, j));
+            count = count === undefined ? v : g.emit("add", [count, v]);
+          }
+        share = g.emit("div", [cot, count!]);
+      }
+    }
+    const zero = g.scalar(0);
+    let taken: number | undefined;
+    let dPadded: number | undefined;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const attrs = view(padded, i, j);
+        let part = share!;
+        if (a.kind === "max") {
+          const v = g.emit("slice", [padded], attrs);
+          let hit = g.emit("cmp", [v, node.output], { op: "eq" });
+          if (taken !== undefined) hit = g.emit("and", [hit, g.emit("not", [taken])]);
+          taken = taken === undefined ? hit : g.emit("or", [taken, hit]);
+          part = g.emit("where", [hit, cot, zero]);
+        }
+        const [back] = slice.vjp!(g, { inputs: [padded], output: -1, attrs }, part);
+        dPadded = dPadded === undefined ? back! : g.emit("add", [dPadded, back!]);
+      }
+    }
+    const dx =
+      ph + pw === 0
+        ? dPadded!
+        : g.emit("slice", [dPadded!], { starts: [0, 0, ph, pw], ends: [N, C, ph + H, pw + W] });
+    return [dx];
   },
 });

@@ -108,6 +108,25 @@ function reduceOp(row: ReduceRow): OpDef {
         const count = a.axes.reduce((n, axis) => n * x!.type.shape[axis]!, 1);
         return vbinary("div", total, vconst(count, "f32"));
       },
+    vjp(g, node, cot) {
+      const x = node.inputs[0]!;
+      const shape = g.type(x).shape;
+      const kept = reducedShape(shape, node.attrs.axes, true);
+      const spread = (t: number) =>
+        g.emit("broadcast", [g.emit("reshape", [t], { shape: kept })], { shape: [...shape] });
+      const c = spread(cot);
+      if (row.name === "reduce_sum") return [c];
+      if (row.name === "reduce_mean") {
+        const count = node.attrs.axes.reduce((n, axis) => n * shape[axis]!, 1);
+        return [g.emit("div", [c, g.scalar(count)])];
+      }
+      // max: to the maxima, split evenly among ties (torch.amax).
+      const hit = g.emit("cast", [g.emit("cmp", [x, spread(node.output)], { op: "eq" })], {
+        to: "f32",
+      });
+      const ties = spread(g.emit("reduce_sum", [hit], { axes: node.attrs.axes, keepdims: true }));
+      return [g.emit("div", [g.emit("mul", [c, hit]), ties])];
+    },
   });
 }
 

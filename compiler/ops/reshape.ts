@@ -32,4 +32,5 @@ export const reshape = defineOp({
     ([x], a) =>
     (index) =>
       x!.at(delinearize(linearize(index, a.shape), x!.type.shape)),
+  vjp: (g, node, cot) => [g.emit("reshape", [cot], { shape: [...g.type(node.inputs[0]!).shape] })],
 });

@@ -11,8 +11,8 @@ import type { Tensor } from "../core/tensor.js";
 import { formatType, numel, sameShape, type TensorType } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
 import { nonNegInt } from "./attrs.js";
-import { getOp } from "./index.js";
 import { defineOp, OpError } from "./op.js";
+import { getOp } from "./registry.js";
 
 const graphAttr = z.custom<Graph>(
   (v) =>
@@ -163,6 +163,117 @@ export const scan = defineOp({
       state = results.slice(0, a.nState);
     }
     return { dtype: "f32", shape: [T, total], data: out };
+  },
+  // Backpropagation through time: a scan in the other direction over the
+  // forward inputs, the states each step started from and the rows of the
+  // cotangent, carrying the states' cotangents and the sums of the captured
+  // tensors' gradients. Each backward step recomputes its forward step (the
+  // body's gradient graph), so only the states are kept from the forward pass.
+  vjp(g, node, cot) {
+    const a = node.attrs;
+    const body = a.body;
+    const layout = scanLayout(body);
+    const seqs = node.inputs.slice(0, a.nSeq);
+    const inits = node.inputs.slice(a.nSeq, a.nSeq + a.nState);
+    const captured = node.inputs.slice(a.nSeq + a.nState);
+    const T = g.type(node.output).shape[0]!;
+    const isF32 = (id: number) => g.type(id).dtype === "f32";
+    const grad = g.gradOf(body);
+
+    // The state each step starts from, time-major: the initial state, then the states of the steps before.
+    const prev = inits.map((init, j) => {
+      const { type, offset, size } = layout[j]!;
+      const rows = g.emit("slice", [node.output], {
+        starts: [0, offset],
+        ends: [T, offset + size],
+      });
+      const states = g.emit("reshape", [rows], { shape: [T, ...type.shape] });
+      const first = g.emit("reshape", [init], { shape: [1, ...type.shape] });
+      if (T === 1) return first;
+      const rest = (from: number) =>
+        g.emit("slice", [states], {
+          starts: [from, ...type.shape.map(() => 0)],
+          ends: [from + T - 1, ...type.shape],
+        });
+      return a.reverse
+        ? g.emit("concat", [rest(1), first], { axis: 0 })
+        : g.emit("concat", [first, rest(0)], { axis: 0 });
+    });
+
+    const sb = g.subgraph();
+    const xs = seqs.map((s, i) => sb.input(`x${i}`, stepType(g.type(s), seqAxis(a, i))));
+    const sp = inits.map((s, j) => sb.input(`s${j}`, g.type(s)));
+    const row = sb.input("cot", { dtype: "f32", shape: [g.type(node.output).shape[1]!] });
+    const lam = inits.map((s, j) => sb.input(`dstate${j}`, g.type(s)));
+    const capF = captured.filter(isF32);
+    const acc = capF.map((c, k) => sb.input(`dcaptured${k}`, g.type(c)));
+    const cap = captured.map((c, k) => sb.input(`c${k}`, g.type(c)));
+    const cots = layout.map(({ type, offset, size }, k) => {
+      const part = sb.emit("slice", [row], { starts: [offset], ends: [offset + size] });
+      const c = sb.emit("reshape", [part], { shape: [...type.shape] });
+      return k < a.nState ? sb.emit("add", [c, lam[k]!]) : c;
+    });
+    const bodyInputs = [...xs, ...sp, ...cap];
+    const grads = sb.call(grad, [...bodyInputs, ...cots]);
+    // grads lists the float body inputs' gradients in order.
+    const gradOfInput = new Map<number, number>();
+    let next = 0;
+    bodyInputs.forEach((id, k) => {
+      if (sb.type(id).dtype === "f32") gradOfInput.set(k, grads[next++]!);
+    });
+    const dState = sp.map((_, j) => gradOfInput.get(a.nSeq + j)!);
+    let f = 0;
+    const dCap = captured.flatMap((c, k) =>
+      isF32(c) ? [sb.emit("add", [acc[f++]!, gradOfInput.get(a.nSeq + a.nState + k)!])] : [],
+    );
+    const floatSeqs = seqs.map((_, i) => i).filter((i) => isF32(seqs[i]!));
+    const dx = floatSeqs.map((i) => gradOfInput.get(i)!);
+    const back = sb.finish([...dState, ...dCap, ...dx]);
+
+    const zeros = (id: number) =>
+      g.emit("broadcast", [g.scalar(0)], { shape: [...g.type(id).shape] });
+    const bwd = g.emit(
+      "scan",
+      [...seqs, ...prev, cot, ...inits.map(zeros), ...capF.map(zeros), ...captured],
+      {
+        body: back,
+        axis: a.axis,
+        reverse: !a.reverse,
+        nSeq: seqs.length + prev.length + 1,
+        nState: inits.length + capF.length,
+        seqAxes: [...seqs.map((_, i) => seqAxis(a, i)), ...prev.map(() => 0), 0],
+      },
+    );
+
+    // The carried sums after the last backward step: the row of the forward's first step.
+    const last = a.reverse ? T - 1 : 0;
+    const outLayout = scanLayout(back);
+    const take = (k: number, rows: "last" | "all") => {
+      const { type, offset, size } = outLayout[k]!;
+      const [r0, r1] = rows === "last" ? [last, last + 1] : [0, T];
+      const part = g.emit("slice", [bwd], { starts: [r0, offset], ends: [r1, offset + size] });
+      return g.emit("reshape", [part], {
+        shape: rows === "last" ? [...type.shape] : [T, ...type.shape],
+      });
+    };
+    const result: (number | undefined)[] = node.inputs.map(() => undefined);
+    inits.forEach((_, j) => {
+      result[a.nSeq + j] = take(j, "last");
+    });
+    let c = 0;
+    captured.forEach((id, k) => {
+      if (isF32(id)) result[a.nSeq + a.nState + k] = take(inits.length + c++, "last");
+    });
+    floatSeqs.forEach((i, k) => {
+      const timeMajor = take(inits.length + capF.length + k, "all");
+      const axis = seqAxis(a, i);
+      const rank = g.type(timeMajor).shape.length;
+      // Move time from axis 0 back to the sequence's own axis.
+      const perm = [...Array(rank).keys()].slice(1);
+      perm.splice(axis, 0, 0);
+      result[i] = axis === 0 ? timeMajor : g.emit("permute", [timeMajor], { perm });
+    });
+    return result;
   },
 });
 

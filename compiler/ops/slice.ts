@@ -67,4 +67,36 @@ export const slice = defineOp({
     const steps = stepsOf(a, x!.type.shape.length);
     return (index) => x!.at(index.map((i, d) => iadd(imul(i, steps[d]!), a.starts[d]!)));
   },
+  // Scatter the cotangent back: strided axes interleave zeros (reshape + pad),
+  // then every axis is padded out to the input's extent.
+  vjp(g, node, cot) {
+    const inShape = g.type(node.inputs[0]!).shape;
+    const steps = stepsOf(node.attrs, inShape.length);
+    let c = cot;
+    for (let d = 0; d < inShape.length; d++) {
+      const shape = g.type(c).shape;
+      const L = shape[d]!;
+      const s = steps[d]!;
+      if (s > 1 && L > 0) {
+        const split = [...shape.slice(0, d + 1), 1, ...shape.slice(d + 1)];
+        const pads = split.map((_, k): [number, number] => (k === d + 1 ? [0, s - 1] : [0, 0]));
+        const spaced = g.emit("pad", [g.emit("reshape", [c], { shape: split })], { pads });
+        c = g.emit("reshape", [spaced], { shape: shape.map((n, k) => (k === d ? n * s : n)) });
+      }
+      const cur = g.type(c).shape;
+      const start = node.attrs.starts[d]!;
+      const after = inShape[d]! - start - cur[d]!;
+      if (after < 0) {
+        const ends = cur.map((n, k) => (k === d ? n + after : n));
+        c = g.emit("slice", [c], { starts: cur.map(() => 0), ends });
+      }
+      if (start > 0 || after > 0) {
+        const pads = cur.map((_, k): [number, number] =>
+          k === d ? [start, Math.max(0, after)] : [0, 0],
+        );
+        c = g.emit("pad", [c], { pads });
+      }
+    }
+    return [c];
+  },
 });

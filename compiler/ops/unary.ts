@@ -1,94 +1,52 @@
-// Unary elementwise ops, one table row each: the dtypes an op accepts (the
-// output has the input's dtype) and its scalar function in float64. A new
-// unary op is one row.
+// Unary elementwise ops: one per row of the scalar table (scalar.ts), which
+// gives the dtypes it accepts (the output has the input's dtype) and its
+// semantics; a new unary op is one row there. The cast op is here too.
 
 import { z } from "zod";
 import type { Tensor } from "../core/tensor.js";
-import type { DType } from "../core/types.js";
 import { vcast, vunary } from "../kernels/expr.js";
 import { computeType } from "../kernels/index-maps.js";
-import type { UnaryFn } from "../kernels/scalar.js";
 import { dtypeAttr } from "./attrs.js";
-import { erf } from "./erf.js";
 import { defineOp, type OpDef } from "./op.js";
+import {
+  castScalar,
+  evalUnary,
+  type UnaryFn,
+  type UnaryGrad,
+  unaryFnNames,
+  unaryTable,
+} from "./scalar.js";
 import { expectDTypes } from "./shape-utils.js";
 import { readAt, tensorFrom } from "./tensor-data.js";
 
-interface UnaryRow {
-  name: UnaryFn;
-  dtypes: DType[];
-  f: (x: number) => number;
-}
-
-const F32: DType[] = ["f32"];
-const F32_I32: DType[] = ["f32", "i32"];
-
-/** sigmoid without overflow: exp is only taken of non-positive numbers. */
-function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-const rows: UnaryRow[] = [
-  // i32 results wrap when stored (neg/abs of −2³¹ give −2³¹, like two's complement).
-  { name: "neg", dtypes: F32_I32, f: (x) => -x },
-  { name: "abs", dtypes: F32_I32, f: Math.abs },
-  { name: "relu", dtypes: F32_I32, f: (x) => (Number.isNaN(x) ? x : Math.max(0, x)) },
-  { name: "exp", dtypes: F32, f: Math.exp },
-  { name: "log", dtypes: F32, f: Math.log },
-  { name: "sqrt", dtypes: F32, f: Math.sqrt },
-  { name: "rsqrt", dtypes: F32, f: (x) => 1 / Math.sqrt(x) },
-  { name: "tanh", dtypes: F32, f: Math.tanh },
-  { name: "sigmoid", dtypes: F32, f: sigmoid },
-  { name: "erf", dtypes: F32, f: erf },
-  { name: "floor", dtypes: F32, f: Math.floor },
-  { name: "ceil", dtypes: F32, f: Math.ceil },
-  { name: "not", dtypes: ["bool"], f: (x) => (x === 0 ? 1 : 0) },
-];
-
-function unaryOp(row: UnaryRow): OpDef {
+function unaryOp(name: UnaryFn): OpDef {
+  const dtypes = [...unaryTable[name].dtypes];
   return defineOp({
-    name: row.name,
+    name,
     category: "elementwise",
     arity: 1,
     attrs: z.strictObject({}),
     infer([x]) {
-      expectDTypes(row.name, [x!], row.dtypes);
+      expectDTypes(name, [x!], dtypes);
       return { dtype: x!.dtype, shape: [...x!.shape] };
     },
     evaluate([x]) {
-      return tensorFrom(x!.dtype, [...x!.shape], (i) => row.f(readAt(x!, i)));
+      const t = computeType(x!.dtype);
+      return tensorFrom(x!.dtype, [...x!.shape], (i) => evalUnary(name, readAt(x!, i), t));
     },
     lower:
       ([x]) =>
       (index) =>
-        vunary(row.name, x!.at(index)),
+        vunary(name, x!.at(index)),
+    ...gradOf(unaryTable[name].grad),
   });
 }
 
-export const unaryOps: OpDef[] = rows.map(unaryOp);
-
-const INT_RANGE: Partial<Record<DType, [number, number]>> = {
-  // From f32 the saturation bounds are the extreme values representable in
-  // both types, as WGSL defines its f32 → i32 conversion: 2^31 − 1 is not an
-  // f32, so the top is 2^31 − 128.
-  i32: [-2147483648, 2147483520],
-  i64: [-(2 ** 63), 2 ** 63 - 2 ** 39], // the largest f32 inside the i64 range
-};
-
-/**
- * One element converted to `to`: float → int truncates toward zero and
- * saturates at the integer range (NaN → 0), as WGSL's conversion does;
- * bool → number is 0/1; anything → bool is != 0.
- */
-function castValue(x: number, from: DType, to: DType): number {
-  if (to === "bool") return x !== 0 ? 1 : 0;
-  const range = INT_RANGE[to];
-  if (range === undefined || from !== "f32") return x;
-  if (Number.isNaN(x)) return 0;
-  return Math.min(range[1], Math.max(range[0], Math.trunc(x)));
+function gradOf(grad: UnaryGrad | undefined): Pick<OpDef, "vjp"> {
+  return grad ? { vjp: (b, node, cot) => [grad(b, node.inputs[0]!, node.output, cot)] } : {};
 }
+
+export const unaryOps: OpDef[] = unaryFnNames.map(unaryOp);
 
 export const cast = defineOp({
   name: "cast",
@@ -97,10 +55,14 @@ export const cast = defineOp({
   attrs: z.strictObject({ to: dtypeAttr }),
   infer: ([x], a) => ({ dtype: a.to, shape: [...x!.shape] }),
   evaluate([x], a): Tensor {
-    return tensorFrom(a.to, [...x!.shape], (i) => castValue(readAt(x!, i), x!.dtype, a.to));
+    return tensorFrom(a.to, [...x!.shape], (i) => castScalar(readAt(x!, i), x!.dtype, a.to));
   },
   lower([x], a) {
     const to = computeType(a.to);
     return (index) => vcast(x!.at(index), to);
   },
+  // Only a float → float cast carries a gradient (the identity); the rest are piecewise constant.
+  vjp: (b, node, cot) => [
+    b.type(node.inputs[0]!).dtype === "f32" && node.attrs.to === "f32" ? cot : undefined,
+  ],
 });

@@ -36,4 +36,13 @@ export const where = defineOp({
     const [cond, a, b] = broadcastOperands(inputs, index);
     return vselect(cond!, a!, b!);
   },
+  vjp(g, node, cot) {
+    const [cond, a, b] = node.inputs as [number, number, number];
+    const zero = g.scalar(0);
+    return [
+      undefined,
+      g.unbroadcast(g.emit("where", [cond, cot, zero]), g.type(a).shape),
+      g.unbroadcast(g.emit("where", [cond, zero, cot]), g.type(b).shape),
+    ];
+  },
 });

@@ -9,9 +9,11 @@
 // 268 → 166 ms warm, resnet50 641 → 341, mobilenet_v2 167 → 94. Runs after
 // fold-constants, so every conv weight is a param by then (loaded, or
 // derived by batchnorm folding) and no rewrite sees the two permutes to
-// cancel them.
+// cancel them. Only where the target wants HWIO (lavapipe): a GPU keeps
+// OIHW (Target.convWeightLayout).
 
 import type { Graph, GraphNode, GraphParam } from "../graph/graph.js";
+import type { Target } from "../target/target.js";
 import { GraphEditor } from "./editor.js";
 
 /** OIHW → HWIO, the layout prep materialises. */
@@ -31,7 +33,9 @@ function relaid(g: Graph, node: GraphNode): boolean {
   return w.op === "param" && w.type.shape[0]! % 4 === 0;
 }
 
-export function convWeightLayout(g: Graph): Graph {
+/** Relays out to HWIO where the target reads that layout best (Target.convWeightLayout); else the graph as it is. */
+export function convWeightLayout(g: Graph, target: Target): Graph {
+  if (target.convWeightLayout !== "HWIO") return g;
   if (!g.nodes.some((n) => relaid(g, n))) return g;
   const prep = new PrepBuilder(g);
   const ed = new GraphEditor(g);

@@ -18,16 +18,14 @@ import { getOp, inferOp } from "../ops/index.js";
 import { type ScanAttrs, seqAxis } from "../ops/scan.js";
 import { GraphEditor } from "./editor.js";
 
-/** Contractions and reductions: what is worth computing for all steps at once. */
-const HEAVY = new Set([
-  "matmul",
-  "conv2d",
-  "conv_transpose2d",
-  "pool2d",
-  "reduce_sum",
-  "reduce_max",
-  "reduce_mean",
-]);
+/**
+ * Contractions and reductions (matmul, convolutions, pooling, reduce_*): what
+ * is worth computing for all steps at once. Read from the ops' fusion category.
+ */
+function heavy(op: string): boolean {
+  const category = getOp(op).category;
+  return category === "out-elementwise-fusable" || category === "reduction";
+}
 
 /** Index maps that cost nothing in place: not worth a buffer of their own. */
 const FREE = new Set(["reshape", "broadcast", "slice"]);
@@ -232,7 +230,7 @@ function hoist(
   // Per-step values the state-dependent part reads, when they contain a contraction:
   // the whole value over all steps (the projection with its biases), else the contractions.
   const heavyCone = (id: number): boolean =>
-    HEAVY.has(node(id).op) ||
+    heavy(node(id).op) ||
     (!inputIndex.has(id) && node(id).inputs.some((i) => dep.get(i) === PER_STEP && heavyCone(i)));
   for (const n of body.nodes) {
     if (dep.get(n.id) !== PER_STEP || inputIndex.has(n.id)) continue;
@@ -241,7 +239,7 @@ function hoist(
     if (frontier && heavyCone(n.id) && canBatch(n.id)) addCone(n.id);
   }
   for (const n of body.nodes) {
-    if (dep.get(n.id) === PER_STEP && HEAVY.has(n.op) && canBatch(n.id)) addCone(n.id);
+    if (dep.get(n.id) === PER_STEP && heavy(n.op) && canBatch(n.id)) addCone(n.id);
   }
   // Invariant values read by the rest of the body: computed once, before the scan.
   for (const n of body.nodes) {

@@ -19,13 +19,15 @@
 // units), D a dispatch with its barrier, S an in-kernel barrier, and r₁ the
 // persistent workgroup's rate — measured on lavapipe at about half of r (its
 // loop body runs under masks). Persistent also needs the carried state,
-// double-buffered, to fit in workgroup memory (WebGPU's default 16 KiB).
-// Calibrated on LSTM steps (batch 1, 64 steps): persistent is ~10× faster at
-// hidden 32, 2.6× at 64, even at 128, 0.9× at 256 and 0.33× at 512.
+// double-buffered, to fit in workgroup memory (the target's limit). The
+// constants are the target's (Target.scanCost): lavapipe's were calibrated on
+// LSTM steps (batch 1, 64 steps): persistent is ~10× faster at hidden 32,
+// 2.6× at 64, even at 128, 0.9× at 256 and 0.33× at 512.
 
 import { numel } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
+import { stepWorkgroupSize, type Target } from "../target/target.js";
 
 interface Schedule {
   fused: boolean;
@@ -33,42 +35,13 @@ interface Schedule {
   why?: string;
 }
 
-const HEAVY = new Set(["matmul", "conv2d", "conv_transpose2d", "pool2d"]);
-const REDUCE = new Set(["reduce_sum", "reduce_max", "reduce_mean"]);
-
-/** The device the cost model assumes (calibrated on lavapipe, 2 cores); the extremes hold on any device. */
-export const COST = {
-  /** A dispatch with its barrier (lavapipe: 25–35 µs alone, ~60 µs between dependent dispatches). */
-  dispatchSeconds: 60e-6,
-  /** An in-kernel barrier between steps. */
-  barrierSeconds: 5e-6,
-  /** One workgroup's rate on a matrix-vector product in a per-step kernel, FLOP/s. */
-  workgroupFlops: 2e9,
-  /** The same in a persistent kernel's loop (lavapipe: about half). */
-  persistentFlops: 1e9,
-  /** Parallel units a multi-workgroup dispatch can use (lavapipe: its threads = cores). */
-  parallelUnits: 2,
-  /** WebGPU's default maxComputeWorkgroupStorageSize. */
-  workgroupBytes: 16384,
-  /** Invocations per workgroup the kernels use. */
-  workgroupSize: 64,
-  /** Workgroups a per-step dispatch is split into at least, where it has the invocations (stepWorkgroupSize). */
-  minStepWorkgroups: 8,
-  /** The smallest workgroup a step is split into (a SIMD vector or two of a CPU adapter). */
-  minStepWorkgroupSize: 16,
-} as const;
-
 /**
- * The workgroup size of a per-step kernel of `threads` invocations: 64,
- * halved while that leaves fewer than minStepWorkgroups. A CPU adapter
- * (lavapipe) runs each workgroup on one thread: a step of two workgroups
- * waits for the slower of two threads, one of eight balances over the cores.
+ * Contractions and reductions: the ops whose fusion category says each
+ * output element reads many input elements (conv, matmul, pooling, reduce_*).
  */
-export function stepWorkgroupSize(threads: number): number {
-  let wg = COST.workgroupSize;
-  while (wg > COST.minStepWorkgroupSize && Math.ceil(threads / wg) < COST.minStepWorkgroups)
-    wg /= 2;
-  return wg;
+function heavy(op: string): boolean {
+  const c = getOp(op).category;
+  return c === "out-elementwise-fusable" || c === "reduction";
 }
 
 function scanAttrs(n: GraphNode) {
@@ -103,12 +76,12 @@ export function fuseBlocker(body: Graph): string | undefined {
   // Contractions and reductions reachable from each node.
   const above = new Map<number, boolean>();
   for (const n of body.nodes) {
-    const heavy = HEAVY.has(n.op) || REDUCE.has(n.op);
+    const isHeavy = heavy(n.op);
     const fed = n.inputs.some((i) => above.get(i));
-    if (heavy && fed) return `%${n.id} ${n.op} reads another contraction of the same step`;
-    if (heavy && numel(n.type.shape) < size)
+    if (isHeavy && fed) return `%${n.id} ${n.op} reads another contraction of the same step`;
+    if (isHeavy && numel(n.type.shape) < size)
       return `%${n.id} ${n.op} has fewer elements than the step's outputs (each would recompute it)`;
-    above.set(n.id, heavy || fed);
+    above.set(n.id, isHeavy || fed);
   }
   return undefined;
 }
@@ -139,36 +112,44 @@ export function stepFlops(body: Graph): number {
 }
 
 /** The persistent-kernel decision for a fused scan, with its reason. */
-export function persistentChoice(body: Graph, nState: number, steps: number): Schedule {
+export function persistentChoice(
+  body: Graph,
+  nState: number,
+  steps: number,
+  target: Target,
+): Schedule {
+  const cost = target.scanCost;
+  const workgroupBytes = target.limits.maxComputeWorkgroupStorageSize;
   const stateBytes = body.outputs
     .slice(0, nState)
     .reduce((s, o) => s + 4 * numel(body.nodes.find((n) => n.id === o.node)!.type.shape), 0);
   const W = stepFlops(body);
   const size = numel(body.nodes.find((n) => n.id === body.outputs[0]!.node)!.type.shape);
   const threads = Math.ceil(size / 4);
-  const groups = Math.max(1, Math.ceil(threads / stepWorkgroupSize(threads)));
-  const P = Math.min(groups, COST.parallelUnits);
+  const groups = Math.max(1, Math.ceil(threads / stepWorkgroupSize(target, threads)));
+  const P = Math.min(groups, cost.parallelUnits);
   const us = (s: number) => `${(s * 1e6).toFixed(1)} µs`;
-  const dispatched = COST.dispatchSeconds + W / (P * COST.workgroupFlops);
-  const persistent = W / COST.persistentFlops + COST.barrierSeconds;
-  const cost = `${steps} steps of ${W.toLocaleString("en-US")} FLOP: per-step dispatch ≈ ${us(dispatched)}/step, one workgroup ≈ ${us(persistent)}/step`;
-  if (stateBytes > COST.workgroupBytes)
+  const dispatched = cost.dispatchSeconds + W / (P * cost.workgroupFlops);
+  const persistent = W / cost.persistentFlops + cost.barrierSeconds;
+  const estimate = `${steps} steps of ${W.toLocaleString("en-US")} FLOP: per-step dispatch ≈ ${us(dispatched)}/step, one workgroup ≈ ${us(persistent)}/step`;
+  if (stateBytes > workgroupBytes)
     return {
       fused: true,
       persistent: false,
-      why: `fused step, dispatched per step: the state (${stateBytes} bytes) does not fit in workgroup memory (${COST.workgroupBytes})`,
+      why: `fused step, dispatched per step: the state (${stateBytes} bytes) does not fit in workgroup memory (${workgroupBytes})`,
     };
-  if (persistent < dispatched) return { fused: true, persistent: true, why: `persistent: ${cost}` };
-  return { fused: true, persistent: false, why: `fused step, dispatched per step: ${cost}` };
+  if (persistent < dispatched)
+    return { fused: true, persistent: true, why: `persistent: ${estimate}` };
+  return { fused: true, persistent: false, why: `fused step, dispatched per step: ${estimate}` };
 }
 
-export function scanPersistent(g: Graph): Graph {
+export function scanPersistent(g: Graph, target: Target): Graph {
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   return withSchedule(g, (n) => {
     const a = scanAttrs(n);
     if (!a.schedule?.fused) return undefined;
     const T = byId.get(n.inputs[0]!)!.type.shape;
     const seqAxes = (n.attrs.seqAxes as number[] | undefined) ?? [n.attrs.axis as number];
-    return persistentChoice(a.body, a.nState, T[seqAxes[0]!]!);
+    return persistentChoice(a.body, a.nState, T[seqAxes[0]!]!, target);
   });
 }

@@ -4,7 +4,8 @@
 // tears it all down so a CLI process can exit.
 
 import { diagnostic, NncError } from "../../compiler/core/diagnostics.js";
-import { type LimitName, limitDefaults } from "./limits.js";
+import type { AdapterFacts } from "../../compiler/target/target.js";
+import { type LimitName, limitDefaults, limitNames } from "./limits.js";
 
 /** What `nnc` prints when there is no adapter. */
 export const installHint =
@@ -95,6 +96,7 @@ interface AdapterState {
 }
 
 let adapterPromise: Promise<AdapterState | string> | undefined;
+let dawnInstance: GPU | undefined;
 /** Set once the adapter comes from Dawn's Node bindings (npm `webgpu`), which poll while they wait. */
 let pollingBindings = false;
 
@@ -146,7 +148,13 @@ async function findAdapter(): Promise<AdapterState | string> {
       process.env.XDG_RUNTIME_DIR = "/tmp";
     try {
       const dawn = (await import("webgpu")) as { create(flags: string[]): GPU };
-      gpu = dawn.create([]);
+      // One Dawn instance for the life of the process: Dawn prints its
+      // limit-clamping warnings (maxDynamic*BuffersPerPipelineLayout) from native
+      // code each time an instance discovers the adapter, so a fresh instance
+      // per closeGpu() printed them again on every run. A bare instance does not
+      // keep the process alive; its devices do, and closeGpu() destroys those.
+      dawnInstance ??= dawn.create([]);
+      gpu = dawnInstance;
       pollingBindings = true;
     } catch (e) {
       return `Dawn's Node bindings (npm webgpu) did not load: ${(e as Error).message.split("\n")[0]}`;
@@ -176,6 +184,27 @@ function adapterState(): Promise<AdapterState | string> {
 export async function webgpuAvailable(): Promise<{ ok: boolean; detail: string }> {
   const s = await adapterState();
   return typeof s === "string" ? { ok: false, detail: s } : { ok: true, detail: s.description };
+}
+
+/**
+ * What the compiler's Target model needs of this process's adapter
+ * (targetFromAdapter): its info, optional features and limits; or why there
+ * is no adapter.
+ */
+export async function adapterFacts(): Promise<AdapterFacts | string> {
+  const s = await adapterState();
+  if (typeof s === "string") return s;
+  const info = s.adapter.info;
+  const limits: Partial<Record<string, number>> = {};
+  for (const k of limitNames) limits[k] = s.adapter.limits[k] as number;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    isFallbackAdapter: s.software,
+    features: [...s.adapter.features] as string[],
+    limits,
+  };
 }
 
 function noAdapter(why: string): NncError {

@@ -1,22 +1,5 @@
-// WebGPU's default device limits (the spec's table), for the limits a plan
-// may need beyond them. A device gets only what it asks for in
-// requestDevice({requiredLimits}), whatever the adapter could give.
+// The device limits the runtime asks for past WebGPU's defaults: the table
+// lives with the Target model (compiler/target/limits.ts), so the compiler's
+// plans and the runtime's devices read one set of numbers.
 
-export const limitDefaults = {
-  maxStorageBufferBindingSize: 134_217_728,
-  maxUniformBufferBindingSize: 65_536,
-  maxBufferSize: 268_435_456,
-  maxStorageBuffersPerShaderStage: 8,
-  maxUniformBuffersPerShaderStage: 12,
-  maxBindingsPerBindGroup: 1000,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupSizeY: 256,
-  maxComputeWorkgroupSizeZ: 64,
-  maxComputeWorkgroupStorageSize: 16_384,
-  maxComputeWorkgroupsPerDimension: 65_535,
-} as const;
-
-export type LimitName = keyof typeof limitDefaults;
-
-export const limitNames = Object.keys(limitDefaults) as LimitName[];
+export { type LimitName, limitDefaults, limitNames } from "../../compiler/target/limits.js";

@@ -3,11 +3,15 @@
 // event loop open and have crashed when torn down at the wrong moment.
 
 import { spawn, spawnSync } from "node:child_process";
+import type { AdapterFacts } from "../../compiler/target/target.js";
+import { limitNames } from "./limits.js";
 
 export interface ProbeResult {
   ok: boolean;
   /** The adapter's description ("llvmpipe: Mesa 25.0.7 ...") or why there is none. */
   detail: string;
+  /** Its info, features and limits, for `--target auto` (targetFromAdapter). */
+  facts?: AdapterFacts;
 }
 
 const script = `
@@ -18,6 +22,13 @@ const adapter = await gpu.requestAdapter();
 if (!adapter) { console.log("NO_ADAPTER"); process.exit(0); }
 const info = adapter.info;
 console.log("ADAPTER " + [info.vendor, info.architecture, info.description].filter(Boolean).join(" / "));
+const limits = {};
+for (const k of ${JSON.stringify(limitNames)}) limits[k] = adapter.limits[k];
+console.log("FACTS " + JSON.stringify({
+  vendor: info.vendor, architecture: info.architecture, description: info.description,
+  isFallbackAdapter: info.isFallbackAdapter === true || info.architecture === "software",
+  features: [...adapter.features], limits,
+}));
 process.exit(0);
 `;
 
@@ -30,7 +41,14 @@ function verdict(
   exit: string,
 ): ProbeResult {
   const line = stdout.split("\n").find((l) => l.startsWith("ADAPTER ") || l === "NO_ADAPTER");
-  if (line?.startsWith("ADAPTER ")) return { ok: true, detail: line.slice(8) };
+  if (line?.startsWith("ADAPTER ")) {
+    const facts = stdout.split("\n").find((l) => l.startsWith("FACTS "));
+    return {
+      ok: true,
+      detail: line.slice(8),
+      ...(facts ? { facts: JSON.parse(facts.slice(6)) as AdapterFacts } : {}),
+    };
+  }
   if (line === "NO_ADAPTER")
     return { ok: false, detail: "requestAdapter() returned null (no Vulkan driver Dawn accepts)" };
   const why = spawnError ?? stderr.trim().split("\n").slice(-3).join(" | ");

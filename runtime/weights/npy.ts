@@ -2,8 +2,8 @@
 // The header is a Python dict literal; it is parsed by a small strict grammar rather
 // than evaluated, and only C-order arrays of a few little-endian dtypes are accepted.
 
-import { readFileSync } from "node:fs";
 import { fail } from "../../compiler/core/diagnostics.js";
+import { MAX_WEIGHT_BYTES, readRegularFile } from "../../compiler/core/files.js";
 import type { Tensor } from "../../compiler/core/tensor.js";
 import { type DType, numel } from "../../compiler/core/types.js";
 import {
@@ -234,7 +234,7 @@ export function decodeNpy(bytes: Uint8Array, file: string): Tensor {
 }
 
 export function readNpy(path: string): Tensor {
-  return decodeNpy(readFileSync(path), path);
+  return decodeNpy(readRegularFile(path, { what: ".npy file", maxBytes: MAX_WEIGHT_BYTES }), path);
 }
 
 /** The bytes numpy itself writes for this array (`np.save`, format 1.0 unless the header needs 2.0). */

@@ -2,7 +2,6 @@
 // of JSON header, then the raw little-endian data. Reading validates the header fully
 // before any tensor is built; writing follows the reference (Rust) implementation.
 
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import {
   type Diagnostic,
@@ -11,6 +10,7 @@ import {
   fail,
   NncError,
 } from "../../compiler/core/diagnostics.js";
+import { MAX_WEIGHT_BYTES, readRegularFile } from "../../compiler/core/files.js";
 import type { Tensor, TensorData } from "../../compiler/core/tensor.js";
 import { type DType, numel } from "../../compiler/core/types.js";
 import {
@@ -248,7 +248,10 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, 
 }
 
 export function readSafetensors(path: string): Map<string, Tensor> {
-  return decodeSafetensors(readFileSync(path), path);
+  return decodeSafetensors(
+    readRegularFile(path, { what: "--weights file", maxBytes: MAX_WEIGHT_BYTES }),
+    path,
+  );
 }
 
 const dtypeToSafetensors: Record<DType, SafetensorsDType> = {

@@ -14,6 +14,7 @@ export type SeedRule =
   | { kind: "norm_bias" }
   | { kind: "running_mean" }
   | { kind: "running_var" }
+  | { kind: "normal"; mean: number; std: number }
   | { kind: "zeros" }
   | { kind: "ones" };
 
@@ -72,6 +73,16 @@ export function seededValues(name: string, n: number, rule: SeedRule): Float32Ar
       return out;
     case "running_var":
       for (let i = 0; i < n; i++) out[i] = 1 + 0.5 * (x[i]! / TWO_POW_32);
+      return out;
+    case "normal":
+      // Not a SPEC rule (no fixture uses it): Box–Muller on u_i and a second draw
+      // v_i = fmix32(x_i XOR 0x9E3779B9) / 2^32; 1 - u_i is in (0, 1], so the log is finite.
+      for (let i = 0; i < n; i++) {
+        const u = x[i]! / TWO_POW_32;
+        const v = fmix32((x[i]! ^ 0x9e3779b9) >>> 0) / TWO_POW_32;
+        const z = Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+        out[i] = rule.mean + rule.std * z;
+      }
       return out;
   }
 }
@@ -146,13 +157,18 @@ export function seededParams(params: readonly GraphParam[]): Map<string, Tensor>
     const shape = [...p.type.shape];
     const n = numel(shape);
     const { dtype } = p.type;
-    if (p.init === "untouched" || p.init === "zeros" || p.init === "ones") {
+    if (
+      p.init === "untouched" ||
+      p.init === "zeros" ||
+      p.init === "ones" ||
+      p.init === "constant"
+    ) {
       // `untouched` is what PyTorch builds: num_batches_tracked = 0 (int64).
+      const fill = p.init === "ones" ? 1 : p.init === "constant" ? p.initArgs![0]! : 0;
       const data = allocData(dtype, n);
-      if (p.init === "ones") {
-        if (data instanceof BigInt64Array) data.fill(1n);
-        else data.fill(1);
-      }
+      if (data instanceof BigInt64Array) data.fill(BigInt(Math.trunc(fill)));
+      else if (data instanceof Float32Array) data.fill(fill);
+      else data.fill(Math.trunc(fill));
       out.set(p.name, { dtype, shape, data });
       continue;
     }
@@ -162,13 +178,39 @@ export function seededParams(params: readonly GraphParam[]): Map<string, Tensor>
         `param \`${p.name}\`: init rule \`${p.init}\` needs f32, the param is ${dtype}`,
       );
     }
-    const rule: SeedRule =
-      p.init === "uniform"
-        ? { kind: "uniform", scale: uniformScale(uniformFanIn(p.name, shape, shapes)) }
-        : { kind: p.init };
-    out.set(p.name, { dtype, shape, data: seededValues(p.name, n, rule) });
+    out.set(p.name, { dtype, shape, data: seededValues(p.name, n, seedRule(p, shapes)) });
   }
   return out;
+}
+
+/** The SeedRule of one param: SPEC §2's default, or the rule its `init` names. */
+function seedRule(p: GraphParam, shapes: ReadonlyMap<string, readonly number[]>): SeedRule {
+  const shape = p.type.shape;
+  const args = p.initArgs ?? [];
+  switch (p.init) {
+    case "uniform":
+      return {
+        kind: "uniform",
+        scale: args.length > 0 ? args[0]! : uniformScale(uniformFanIn(p.name, shape, shapes)),
+      };
+    case "normal":
+      return { kind: "normal", mean: args[0] ?? 0, std: args[1] ?? 1 };
+    case "kaiming":
+      // He et al.: uniform with bound sqrt(6 / fan_in), torch's kaiming_uniform_ with a = 0.
+      return { kind: "uniform", scale: Math.sqrt(6 / fanInOfWeight(shape)) };
+    case "xavier": {
+      // Glorot & Bengio: uniform with bound sqrt(6 / (fan_in + fan_out)), torch's xavier_uniform_.
+      const fanOut = (shape[0] ?? 1) * numel(shape.slice(2));
+      return { kind: "uniform", scale: Math.sqrt(6 / (fanInOfWeight(shape) + fanOut)) };
+    }
+    case "norm_weight":
+    case "norm_bias":
+    case "running_mean":
+    case "running_var":
+      return { kind: p.init };
+    default:
+      throw new Error(`seedRule: ${p.init} is filled without a hash`);
+  }
 }
 
 /** SPEC §5: sum_i bits(v_i) * (2i+1) mod 2^32 over the float32 bit patterns. */

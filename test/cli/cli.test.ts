@@ -42,7 +42,9 @@ describe("nnc check", () => {
 
   it("says which input dims it chose when none were given", async () => {
     const r = await cli("check", "examples/lenet5.nn");
-    expect(r.out).toContain("note: unbound input dims set to N=1 (choose with --shape)");
+    expect(r.out).toContain(
+      "note: no shape bound the input dims N=1, so they default to 1; give shapes with --input NAME=seeded:DIMS (or --shape NAME=DIMS), or declare a default in the input's type, e.g. `f32[N = 8, ...]`",
+    );
   });
 
   it("shows a layer entry's primitives", async () => {

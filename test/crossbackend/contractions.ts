@@ -8,7 +8,7 @@
 
 import fc from "fast-check";
 import { compile } from "../../compiler/index.js";
-import type { Target } from "../../compiler/kernels/tune.js";
+import type { TargetName as Target } from "../../compiler/target/target.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 import { dim, operandOf, shape } from "./arbitraries.js";
 import { type CrossCase, crossProperty, sumOf } from "./harness.js";
@@ -192,7 +192,7 @@ const convLayerArbitrary: fc.Arbitrary<ConvLayer> = fc.record({
 });
 
 /** One conv layer (then batchnorm and relu, or not) compiled as `nnc run` compiles it at -O1, and its input shape. */
-export function convLayerModel(c: ConvLayer, target: Target = "cpu") {
+export function convLayerModel(c: ConvLayer, target: Target = "lavapipe") {
   const span = c.dilation * (c.k - 1) + 1;
   const size = (d: number) => Math.max(d, span - 2 * c.pad);
   const model = compile(convLayerSource, {
@@ -213,7 +213,7 @@ export function convLayerModel(c: ConvLayer, target: Target = "cpu") {
 }
 
 /** One conv layer at -O1 on the GPU; the CPU runs it elaborated. */
-export function convLayerCase(c: ConvLayer, target: Target = "cpu"): CrossCase {
+export function convLayerCase(c: ConvLayer, target: Target = "lavapipe"): CrossCase {
   const { model, shapes } = convLayerModel(c, target);
   const graph = model.elaborate(shapes).graph;
   const compiled = { graph: model.optimized(shapes), plan: model.plan(shapes) };

@@ -14,8 +14,9 @@ import type { Graph } from "../../compiler/graph/graph.js";
 import { runGraph } from "../../compiler/graph/interpret.js";
 import { printGraph } from "../../compiler/graph/print-graph.js";
 import { lowerGraph } from "../../compiler/kernels/lower.js";
-import type { Target } from "../../compiler/kernels/tune.js";
 import { withDerived } from "../../compiler/passes/prep.js";
+import { Pipeline, passNames } from "../../compiler/pipeline/index.js";
+import { namedTarget, type TargetName as Target } from "../../compiler/target/target.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { rng } from "../kernels/helpers.js";
@@ -73,7 +74,7 @@ export interface CrossCase {
   tolerance: Tolerance | Record<string, Tolerance>;
   /** Lower with the tune pass (tiles chosen by the cost model, 4×8 where it pays) instead of fixed 4×4 tiles. */
   tune?: boolean;
-  /** The adapter class the tune pass picks tiles for (default cpu). */
+  /** The target the tune pass picks tiles for (default lavapipe). */
   target?: Target;
 }
 
@@ -155,6 +156,12 @@ export function bindings(c: CrossCase, seed: number) {
   return { inputs, params: seededParams(c.graph.params) };
 }
 
+/** The graph lowered as it is, then the tune pass alone (for `target`), emitted. */
+function tunedPlan(graph: Graph, target: Target) {
+  const p = new Pipeline(namedTarget(target), { disable: passNames.filter((n) => n !== "tune") });
+  return p.plan(p.kernels(graph));
+}
+
 /** Runs a case on WebGPU through the code generator and the runtime; the device is shared. */
 export async function runOnGpu(
   c: CrossCase,
@@ -163,7 +170,7 @@ export async function runOnGpu(
 ): Promise<Map<string, Tensor>> {
   const executable =
     c.compiled?.plan ??
-    emitPlan(lowerGraph(c.graph, { tune: c.tune ?? false, target: c.target ?? "cpu" }));
+    (c.tune ? tunedPlan(c.graph, c.target ?? "lavapipe") : emitPlan(lowerGraph(c.graph)));
   const plan = await GpuPlan.create(executable);
   try {
     plan.uploadParams(c.compiled ? withDerived(c.compiled.graph, params) : params);
@@ -253,18 +260,16 @@ export function opsOf(g: Graph, into = new Set<string>()): Set<string> {
 }
 
 /**
- * fast-check's run count, seed and path. Every new shape is a new kernel for
- * the driver to compile (~50 ms on lavapipe), so runs are few by default;
- * NNC_FC_RUNS=k runs k times as many, NNC_FC_SEED / NNC_FC_PATH replay a
- * reported failure.
+ * fast-check's run count and path. Every new shape is a new kernel for the
+ * driver to compile (~50 ms on lavapipe), so runs are few by default;
+ * NNC_FC_RUNS=k runs k times as many. The seed is the file's (NNC_SEED, see
+ * test/fast-check-setup.ts); NNC_FC_PATH with it jumps to the shrunk case.
  */
 function runParameters(numRuns: number): fc.Parameters<unknown> {
-  const seed = process.env.NNC_FC_SEED;
   const path = process.env.NNC_FC_PATH;
   const scale = Number(process.env.NNC_FC_RUNS ?? 1);
   return {
     numRuns: Math.max(1, Math.round(numRuns * (scale > 0 ? scale : 1))),
-    ...(seed ? { seed: Number(seed) } : {}),
     ...(path ? { path } : {}),
   };
 }
@@ -291,10 +296,10 @@ export async function checkProperty(p: CrossProperty<unknown>, runner: Runner = 
 }
 
 /** The same property with its cases lowered by the tune pass, for `target`'s adapter class. */
-export function tuned<T>(p: CrossProperty<T>, target: Target = "cpu"): CrossProperty<T> {
+export function tuned<T>(p: CrossProperty<T>, target: Target = "lavapipe"): CrossProperty<T> {
   return {
     ...p,
-    name: `${p.name} (tuned tiles${target === "cpu" ? "" : `, ${target}`})`,
+    name: `${p.name} (tuned tiles${target === "lavapipe" ? "" : `, ${target}`})`,
     build: (c) => ({ ...p.build(c), tune: true, target }),
   };
 }

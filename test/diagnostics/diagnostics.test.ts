@@ -392,11 +392,9 @@ describe("rendering", () => {
 describe("limits", () => {
   it("a 20,000-deep nested expression is NN5004, not a crash", () => {
     const deep = `model m()(x: f32[1]) {\n  ${"(".repeat(20_000)}x${")".repeat(20_000)}\n}`;
-    const t0 = Date.now();
     const got = diagnose(deep);
     expect(got).toHaveLength(1);
     expect(got[0]).toMatch(/^2:\d+ NN5004 nesting too deep \(more than 200 levels\)$/);
-    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it("a 20,000-term chain is NN5004", () => {

@@ -17,7 +17,7 @@ import { withDerived } from "../../compiler/passes/prep.js";
 import { loadWeights } from "../../compiler/run.js";
 import { pipelineKey } from "../../runtime/webgpu/pipeline-key.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
-import { checkLowering, expectClose, randomBindings } from "../kernels/helpers.js";
+import { checkLowering, expectClose, lowerFused, randomBindings } from "../kernels/helpers.js";
 
 const at224 = { input: { shape: [1, 3, 224, 224] } };
 
@@ -165,7 +165,7 @@ describe("producers with several consumers", () => {
     const t = b.op("tanh", [x]);
     b.output("m", b.op("matmul", [t, b.input("w", "f32", [6, 5])]));
     b.output("s", b.op("reduce_sum", [t], { axes: [1] }));
-    const p = lowerGraph(b.graph, { fuse: true });
+    const p = lowerFused(b.graph);
     expect(p.kernels.map((k) => k.sources.map((s) => s.op))).toEqual([
       ["tanh", "matmul"],
       ["tanh", "reduce_sum"],
@@ -181,7 +181,7 @@ describe("producers with several consumers", () => {
     ]);
     b.output("a", b.op("relu", [c]));
     b.output("b", b.op("sigmoid", [c]));
-    const p = lowerGraph(b.graph, { fuse: true });
+    const p = lowerFused(b.graph);
     expect(p.kernels.filter((k) => k.sources.some((s) => s.op === "conv2d"))).toHaveLength(1);
     checkLowering(b.graph, { fuse: true });
   });
@@ -211,7 +211,7 @@ describe("reductions with their neighbours: one kernel each", () => {
     const x = b.input("x", "f32", [2, 6, 5, 5]);
     const y = b.op("reduce_mean", [b.op("relu", [x])], { axes: [2, 3], keepdims: true });
     b.output("y", y);
-    const p = lowerGraph(b.graph, { fuse: true });
+    const p = lowerFused(b.graph);
     expect(p.kernels).toHaveLength(1);
     checkLowering(b.graph, { fuse: true });
   });
@@ -240,7 +240,7 @@ model tiny()(input: f32[1, 3, 32, 32]) {
     expect(concats.length).toBeGreaterThan(0);
     // Every concat is a view: no kernel writes a concat by copying.
     expect(new Set(grouping.views!.map((v) => v.into))).toEqual(new Set(concats.map((c) => c.id)));
-    const p = lowerGraph(g, { fuse: true });
+    const p = lowerFused(g);
     expect(p.kernels.some((k) => k.root === concats[0]!.id)).toBe(false);
     const conv2 = p.kernels.find((k) => k.sources.some((s) => s.scope?.endsWith("layer2.conv2")))!;
     expect(conv2.store.map((e) => e.op)).toContain("add");
@@ -258,7 +258,7 @@ model tiny()(input: f32[1, 3, 32, 32]) {
     const c = b.op("concat", [x, y], { axis: 1 });
     b.output("z", b.op("relu", [c]));
     expect(fuseGraph(b.graph, 8).views ?? []).toEqual([]);
-    const p = lowerGraph(b.graph, { fuse: true });
+    const p = lowerFused(b.graph);
     expect(p.kernels).toHaveLength(1);
     checkLowering(b.graph, { fuse: true });
   });
@@ -292,7 +292,7 @@ describe("fused programs agree with the Graph IR interpreter", () => {
       const params = withDerived(g, loadWeights(g, "seeded"));
       const { inputs } = randomBindings(g);
       const want = runGraph(g, inputs, params);
-      const program = lowerGraph(g, { fuse: true });
+      const program = lowerFused(g);
       expect(program.kernels.length).toBeLessThan(lowerGraph(g).kernels.length);
       const got = interpretProgram(programFromJson(programToJson(program)), inputs, params);
       for (const [name, t] of want) expectClose(got.get(name)!, t, name, 1e-4);
@@ -302,7 +302,7 @@ describe("fused programs agree with the Graph IR interpreter", () => {
   it("the resnet example, and within 4 storage buffers per kernel", () => {
     const g = compile({ file: "examples/resnet_small.nn" }).optimized();
     checkLowering(g, { fuse: true });
-    const program = lowerGraph(g, { fuse: true, maxStorageBuffers: 4 });
+    const program = lowerFused(g, { maxStorageBuffers: 4 });
     expect(Math.max(...program.kernels.map((k) => k.bindings.length))).toBeLessThanOrEqual(4);
     emitPlan(program, { maxStorageBuffers: 4 });
     checkLowering(g, { fuse: true, maxStorageBuffers: 4 });

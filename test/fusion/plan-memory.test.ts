@@ -1,4 +1,4 @@
-// Memory planning (compiler/kernels/plan-memory.ts): computed buffers whose
+// Memory planning (compiler/codegen/plan-memory.ts): computed buffers whose
 // lifetimes over the dispatches do not overlap share a slot; the report gives
 // the peak against the unplanned sum.
 

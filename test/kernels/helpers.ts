@@ -7,9 +7,15 @@ import { allocData, type Tensor } from "../../compiler/core/tensor.js";
 import type { DType } from "../../compiler/core/types.js";
 import type { Graph } from "../../compiler/graph/graph.js";
 import { runGraph } from "../../compiler/graph/interpret.js";
+import { fuseGraph } from "../../compiler/kernels/fuse.js";
 import { interpretProgram } from "../../compiler/kernels/interpret.js";
 import { programFromJson, programToJson } from "../../compiler/kernels/ir.js";
-import { type LowerOptions, lowerGraph } from "../../compiler/kernels/lower.js";
+import {
+  type LowerOptions,
+  lowerGraph,
+  lowerGrouped,
+  maxBindingsOf,
+} from "../../compiler/kernels/lower.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
 
@@ -71,14 +77,25 @@ export function expectClose(got: Tensor, want: Tensor, what: string, tol = 1e-5)
   }
 }
 
+/** Lowers `g` grouped by the fuse pass (as the pipeline's fuse does, within the options' binding limit). */
+export function lowerFused(g: Graph, options: LowerOptions = {}) {
+  return lowerGrouped(g, fuseGraph(g, maxBindingsOf(options)), options);
+}
+
 /**
  * Lowers `g`, round-trips the program through JSON and its schema, runs it
  * with the Kernel IR interpreter and compares every output with runGraph.
  */
-export function checkLowering(g: Graph, options: LowerOptions = {}, seed = 1, intRange = 5): void {
+export function checkLowering(
+  g: Graph,
+  options: LowerOptions & { fuse?: boolean } = {},
+  seed = 1,
+  intRange = 5,
+): void {
   const { inputs, params } = randomBindings(g, seed, intRange);
   const want = runGraph(g, inputs, params);
-  const program = programFromJson(programToJson(lowerGraph(g, options)));
+  const lowered = options.fuse ? lowerFused(g, options) : lowerGraph(g, options);
+  const program = programFromJson(programToJson(lowered));
   const got = interpretProgram(program, inputs, params);
   for (const [name, t] of want) expectClose(got.get(name)!, t, name);
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import type { Kernel } from "../../compiler/kernels/ir.js";
-import type { OptimizeOptions } from "../../compiler/passes/index.js";
+import type { OptimizeOptions } from "../../compiler/pipeline/index.js";
 
 const at224 = { input: { shape: [1, 3, 224, 224] } };
 

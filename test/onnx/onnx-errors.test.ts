@@ -31,50 +31,50 @@ const relu: TestModel = {
 };
 
 describe("bad ONNX files", () => {
-  it("a file that is not protobuf: NN8001 naming the file", async () => {
+  it("a file that is not protobuf: NN8201 naming the file", async () => {
     const path = file("garbage.onnx", new TextEncoder().encode("this is not an onnx model at all"));
     const r = await nnc(["check", path]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("NN8001");
+    expect(r.err).toContain("NN8201");
     expect(r.err).toContain("garbage.onnx");
   });
 
-  it("a truncated model: NN8001", async () => {
+  it("a truncated model: NN8201", async () => {
     const bytes = encodeTestModel({ ...relu, inits: { w: f32("w", [64, 64]) } });
     const path = file("truncated.onnx", bytes.slice(0, bytes.length - 100));
     const r = await nnc(["run", path, "--backend", "cpu"]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("NN8001");
+    expect(r.err).toContain("NN8201");
   });
 
-  it("an unsupported op: NN8002 naming the op and the node", async () => {
+  it("an unsupported op: NN8202 naming the op and the node", async () => {
     const m: TestModel = {
       ...relu,
       nodes: [{ op: "NonMaxSuppression", inputs: ["x"], outputs: ["y"] }],
     };
     const r = await nnc(["check", file("nms.onnx", encodeTestModel(m))]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("NN8002");
+    expect(r.err).toContain("NN8202");
     expect(r.err).toContain("NonMaxSuppression");
     expect(r.err).toContain("NonMaxSuppression_0");
   });
 
-  it("a missing initializer: NN8003 naming the node and the value", async () => {
+  it("a missing initializer: NN8203 naming the node and the value", async () => {
     const m: TestModel = {
       ...relu,
       nodes: [{ op: "MatMul", inputs: ["x", "weight"], outputs: ["y"] }],
     };
     const r = await nnc(["check", file("missing.onnx", encodeTestModel(m))]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("NN8003");
+    expect(r.err).toContain("NN8203");
     expect(r.err).toContain("MatMul_0");
     expect(r.err).toContain("`weight`");
   });
 
-  it("an opset too old: NN8004", async () => {
+  it("an opset too old: NN8204", async () => {
     const r = await nnc(["check", file("old.onnx", encodeTestModel({ ...relu, opset: 3 }))]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("NN8004");
+    expect(r.err).toContain("NN8204");
     expect(r.err).toContain("opset 3");
   });
 
@@ -90,10 +90,10 @@ describe("bad ONNX files", () => {
     expect(r.err).toContain("MatMul_0");
   });
 
-  it("a missing file: NN8001", async () => {
+  it("a missing file: NN8201", async () => {
     const r = await nnc(["check", join(dir, "nope.onnx")]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("NN8001");
+    expect(r.err).toContain("NN8201");
   });
 
   it("check lists the nodes; run gives the outputs", async () => {

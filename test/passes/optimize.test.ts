@@ -7,8 +7,8 @@ import type { Tensor } from "../../compiler/core/tensor.js";
 import type { Graph } from "../../compiler/graph/graph.js";
 import { runGraph } from "../../compiler/graph/interpret.js";
 import { compile } from "../../compiler/index.js";
-import { optimize, passNames } from "../../compiler/passes/index.js";
 import { loadedParams, withDerived } from "../../compiler/passes/prep.js";
+import { formatPassLog, optimize, passNames } from "../../compiler/pipeline/index.js";
 import { seededInput, seededParams } from "../../runtime/weights/seeded.js";
 
 interface Model {
@@ -174,13 +174,49 @@ describe("batchnorm folding", () => {
 });
 
 describe("passes by name", () => {
-  it("each can be disabled, and -O0 runs none", () => {
+  it("the log names every pass, graph, kernel and plan; each can be disabled, and -O0 runs none", () => {
     const raw = compile({ file: "examples/resnet_small.nn" }).graph;
     expect(optimize(raw, { level: 0 }).graph).toBe(raw);
+    expect(optimize(raw, { level: 0, through: "plan" }).log).toEqual([]);
+    const ran = new Set(optimize(raw, { through: "plan" }).log.map((l) => l.pass));
+    expect([...ran].sort()).toEqual([...passNames].sort());
     for (const name of passNames) {
-      const { log } = optimize(raw, { disable: [name] });
-      expect(log.some((l) => l.pass === name)).toBe(false);
+      const { log } = optimize(raw, { disable: [name], through: "plan" });
+      const names = new Set(log.map((l) => l.pass));
+      expect(names.has(name), name).toBe(false);
+      expect(names.size, `only ${name} is off`).toBe(passNames.length - 1);
     }
+  });
+
+  it("logs what the kernel and plan passes changed: kernels, invocations, bytes", () => {
+    const raw = compile({ file: "examples/resnet_small.nn" }).graph;
+    const { log, program, plan } = optimize(raw, { through: "plan" });
+    const entry = (name: string) => log.find((l) => l.pass === name)!;
+    const fuse = entry("fuse");
+    expect(fuse.stage).toBe("kernels");
+    expect(fuse.after.groups).toBeLessThan(fuse.before.groups!);
+    expect(fuse.after.kernels).toBe(program!.kernels.length);
+    // The lavapipe tiles are taller and wider than lowering's 4 × 4: fewer invocations.
+    const tune = entry("tune");
+    expect(tune.after.kernels).toBe(tune.before.kernels);
+    expect(tune.after.invocations).toBeLessThan(tune.before.invocations!);
+    const memory = entry("plan-memory");
+    expect(memory.stage).toBe("plan");
+    expect(memory.after.bytes).toBeLessThan(memory.before.bytes!);
+    expect(memory.after.dispatches).toBe(plan!.dispatches.length);
+    expect(formatPassLog(log)).toMatch(
+      /^tune +kernels +groups \d+, kernels \d+, .*invocations \d+ → \d+$/m,
+    );
+  });
+
+  it("--disable-pass tune keeps lowering's tiles (at most 4 × 4)", () => {
+    const raw = compile({ file: "examples/resnet_small.nn" }).graph;
+    const tiles = (disable: string[]) =>
+      optimize(raw, { disable, through: "kernels" })
+        .program!.kernels.map((k) => k.schedule)
+        .filter((s) => s.kind === "tiled");
+    expect(tiles(["tune"]).every((s) => s.tm <= 4 && s.tn === 4)).toBe(true);
+    expect(tiles([]).some((s) => s.tm > 4 || s.tn > 4)).toBe(true);
   });
 
   it("CSE merges identical nodes and DCE drops unread ones", () => {

@@ -8,8 +8,8 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import type { Tensor } from "../../compiler/core/tensor.js";
-import type { OptimizeOptions } from "../../compiler/passes/index.js";
 import { loadedParams } from "../../compiler/passes/prep.js";
+import type { OptimizeOptions } from "../../compiler/pipeline/index.js";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import {

@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import { type CompiledModel, compile } from "../../compiler/compile.js";
 import type { Tensor } from "../../compiler/core/tensor.js";
 import type { Graph } from "../../compiler/graph/graph.js";
-import type { OptimizeOptions } from "../../compiler/passes/index.js";
+import type { OptimizeOptions } from "../../compiler/pipeline/index.js";
 import { seededInput } from "../../runtime/weights/seeded.js";
 
 export interface RnnCase {

@@ -5,8 +5,10 @@
 // Device limits are checked here: storage buffers per kernel, binding sizes.
 
 import { diagnostic, NncError } from "../../core/diagnostics.js";
+import type { Span } from "../../core/span.js";
 import { numel } from "../../core/types.js";
 import type { Kernel, KernelBuffer, KernelProgram } from "../../kernels/ir.js";
+import { limitDefaults } from "../../target/limits.js";
 import type { BufferSpec, ExecutablePlan, KernelSpec } from "../plan.js";
 import { type Block, ExprWriter, helperText, storageType } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
@@ -23,15 +25,16 @@ import {
 import { emitTiledMain } from "./wgsl-tiled.js";
 
 export interface EmitOptions {
-  /** The largest storage binding the device allows (WebGPU's default and lavapipe's: 128 MiB). */
+  /** The largest storage binding the plan may use (the target's limit; WebGPU's default: 128 MiB). */
   maxStorageBufferBindingSize?: number;
-  /** Storage buffers per shader stage the plan may use (WebGPU's default is 8). */
+  /** Storage buffers per shader stage the plan may use (the target's limit; WebGPU's default: 8). */
   maxStorageBuffers?: number;
 }
 
-export const DEFAULT_MAX_BINDING_SIZE = 134217728;
-const DEFAULT_MAX_BUFFER_SIZE = 268435456;
-const DEFAULT_STORAGE_BUFFERS = 8;
+/** What a device has without asking: past these the plan records requiredLimits. */
+const DEFAULT_MAX_BINDING_SIZE = limitDefaults.maxStorageBufferBindingSize;
+const DEFAULT_MAX_BUFFER_SIZE = limitDefaults.maxBufferSize;
+const DEFAULT_STORAGE_BUFFERS = limitDefaults.maxStorageBuffersPerShaderStage;
 
 function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${n} bytes`;
@@ -99,6 +102,24 @@ export function emitKernel(k: Kernel): string {
   ].join("\n");
 }
 
+/**
+ * Where the source computes (or, for a weight or input, first reads) buffer `b`: the
+ * root op of the kernel that writes it, else of the first kernel that reads it.
+ */
+function sourceSpan(b: KernelBuffer, users: readonly Kernel[]): Span | undefined {
+  const writer = users.find((k) => k.bindings.some((x) => x.buffer === b.id && x.role === "write"));
+  for (const k of writer ? [writer, ...users] : users) {
+    const root = k.sources.find((s) => s.node === k.root) ?? k.sources[k.sources.length - 1];
+    const m = root?.at === undefined ? null : /^(.*):(\d+):(\d+)$/.exec(root.at);
+    if (m === null) continue;
+    const line = Number(m[2]);
+    const col = Number(m[3]);
+    // Only line and column travel in a KernelSource; offsets are not needed to print a caret.
+    return { file: m[1]!, start: 0, end: 0, line, col, endLine: line, endCol: col + 1 };
+  }
+  return undefined;
+}
+
 function bufferSpec(b: KernelBuffer, maxBinding: number, program: KernelProgram): BufferSpec {
   if (b.dtype === "i64") {
     throw new NncError(
@@ -116,7 +137,7 @@ function bufferSpec(b: KernelBuffer, maxBinding: number, program: KernelProgram)
       diagnostic(
         "NN5007",
         `${b.name} f32[${b.shape.join(", ")}] is ${formatBytes(bytes)}, more than the largest storage binding the device allows (${formatBytes(maxBinding)})${by}`,
-        undefined,
+        sourceSpan(b, users),
         {
           hint: "compile for a smaller input shape (--shape), or a device with a larger maxStorageBufferBindingSize",
         },

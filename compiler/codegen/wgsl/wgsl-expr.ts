@@ -2,11 +2,11 @@
 // arithmetic (plain / and % where the dividend is provably non-negative,
 // floor helpers elsewhere), value expressions as WGSL expressions, with a
 // `reduce` hoisted into an accumulator loop written to the current block.
+// Each scalar function's WGSL comes from its row in the scalar table (ops/scalar.ts).
 
 import {
   type ICond,
   type IExpr,
-  linearTerms,
   rangeOf,
   reduceInit,
   type VExpr,
@@ -14,7 +14,14 @@ import {
 } from "../../kernels/expr.js";
 import { linearize } from "../../kernels/index-maps.js";
 import type { Kernel } from "../../kernels/ir.js";
-import { varsOf } from "../../kernels/schedule.js";
+import {
+  type BinaryRow,
+  binaryTable,
+  castWgsl,
+  cmpTable,
+  type UnaryRow,
+  unaryTable,
+} from "../../ops/scalar.js";
 
 /** Variable name → the WGSL expression standing for it (tile instances); absent names print as themselves. */
 export type Env = ReadonlyMap<string, string>;
@@ -25,7 +32,8 @@ export interface Block {
   indent: string;
 }
 
-const helperSource = {
+/** Helpers of the emitter itself; the scalar functions' own come from their table rows. */
+const ownHelpers: Record<string, string> = {
   nnc_div: `fn nnc_div(a: i32, b: i32) -> i32 {
   let q = a / b;
   return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0)));
@@ -38,39 +46,29 @@ const helperSource = {
   nnc_bits: `fn nnc_bits(b: u32) -> f32 {
   return bitcast<f32>(b);
 }`,
-  nnc_sigmoid: `fn nnc_sigmoid(x: f32) -> f32 {
-  return 1.0 / (1.0 + exp(-x));
-}`,
-  // Series near 0 (relative accuracy), Abramowitz–Stegun 7.1.26 beyond (|error| < 1.5e-7).
-  nnc_erf: `fn nnc_erf(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 0.5) {
-    let x2 = x * x;
-    return 1.1283791671 * x * (1.0 + x2 * (-0.3333333333 + x2 * (0.1 + x2 * (-0.0238095238 + x2 * 0.0046296296))));
-  }
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  let y = 1.0 - p * exp(-a * a);
-  return select(-y, y, x >= 0.0);
-}`,
-  nnc_pow: `fn nnc_pow(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  if (a > 0.0) { return pow(a, b); }
-  if (a == 0.0) { return select(0.0, nnc_bits(0x7f800000u), b < 0.0); }
-  if (b != floor(b)) { return nnc_bits(0x7fc00000u); }
-  let r = pow(-a, b);
-  return select(r, -r, fract(b * 0.5) != 0.0);
-}`,
 };
 
-export type Helper = keyof typeof helperSource;
+const scalarRows: (UnaryRow | BinaryRow)[] = [
+  ...Object.values(unaryTable),
+  ...Object.values(binaryTable),
+];
+
+/** Every helper in the order they are written out, with the helpers each calls. */
+const helperSource = new Map<string, { source: string; uses: readonly string[] }>([
+  ...Object.entries(ownHelpers).map(([name, source]) => [name, { source, uses: [] }] as const),
+  ...scalarRows.flatMap(({ helper: h }) =>
+    h ? [[h.name, { source: h.source, uses: h.uses ?? [] }] as const] : [],
+  ),
+]);
+
+export type Helper = string;
 
 export function helperText(names: Iterable<Helper>): string {
   const all = new Set(names);
-  if (all.has("nnc_pow")) all.add("nnc_bits");
-  return (Object.keys(helperSource) as Helper[])
-    .filter((h) => all.has(h))
-    .map((h) => helperSource[h])
+  for (const name of [...all]) for (const u of helperSource.get(name)?.uses ?? []) all.add(u);
+  return [...helperSource]
+    .filter(([name]) => all.has(name))
+    .map(([, h]) => h.source)
     .join("\n\n");
 }
 
@@ -126,8 +124,6 @@ const UNROLLED_AT_MOST = 16;
  * loop nest: 16 s to compile instead of 3 s on lavapipe).
  */
 export const opaqueCount = (n: number) => `select(${n}, 0, arrayLength(&out) == 0u)`;
-
-const condSym = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" } as const;
 
 export class ExprWriter {
   readonly helpers = new Set<Helper>();
@@ -190,7 +186,7 @@ export class ExprWriter {
       case "or":
         return `(${this.cond(c.a, env, block)} | ${this.cond(c.b, env, block)})`;
       default:
-        return `(${this.i(c.a, env, block)} ${condSym[c.op]} ${this.i(c.b, env, block)})`;
+        return `(${this.i(c.a, env, block)} ${cmpTable[c.op].wgsl} ${this.i(c.b, env, block)})`;
     }
   }
 
@@ -223,30 +219,15 @@ export class ExprWriter {
           : `${wgslType(e.dtype)}(${this.i(e.index, env, block)})`;
       case "test":
         return this.cond(e.cond, env, block);
-      case "unary":
-        return this.unary(e.fn, this.v(e.x, env, block), e.dtype);
+      case "unary": {
+        const row: UnaryRow = unaryTable[e.fn];
+        if (row.helper) this.helpers.add(row.helper.name);
+        return row.wgsl(this.v(e.x, env, block), e.dtype);
+      }
       case "binary": {
-        const a = this.v(e.a, env, block);
-        const b = this.v(e.b, env, block);
-        switch (e.fn) {
-          case "add":
-            return `(${a} + ${b})`;
-          case "sub":
-            return `(${a} - ${b})`;
-          case "mul":
-            return `(${a} * ${b})`;
-          case "div":
-            return `(${a} / ${b})`;
-          case "and":
-            return `(${a} & ${b})`;
-          case "or":
-            return `(${a} | ${b})`;
-          case "pow":
-            this.helpers.add("nnc_pow");
-            return `nnc_pow(${a}, ${b})`;
-          default:
-            return `${e.fn}(${a}, ${b})`;
-        }
+        const row: BinaryRow = binaryTable[e.fn];
+        if (row.helper) this.helpers.add(row.helper.name);
+        return row.wgsl(this.v(e.a, env, block), this.v(e.b, env, block));
       }
       case "cmp": {
         let a = this.v(e.a, env, block);
@@ -255,41 +236,14 @@ export class ExprWriter {
           a = `i32(${a})`;
           b = `i32(${b})`;
         }
-        return `(${a} ${condSym[e.fn]} ${b})`;
+        return `(${a} ${cmpTable[e.fn].wgsl} ${b})`;
       }
       case "select":
         return `select(${this.v(e.b, env, block)}, ${this.v(e.a, env, block)}, ${this.v(e.cond, env, block)})`;
-      case "cast": {
-        const x = this.v(e.x, env, block);
-        if (e.dtype === "bool") return `(${x} != ${literal(0, e.x.dtype, this.helpers)})`;
-        return `${e.dtype}(${x})`;
-      }
+      case "cast":
+        return castWgsl(this.v(e.x, env, block), e.x.dtype, e.dtype);
       case "reduce":
         return this.reduce(e, env, block);
-    }
-  }
-
-  private unary(fn: string, x: string, t: VType): string {
-    switch (fn) {
-      case "neg":
-        return `(-${x})`;
-      case "not":
-        return `(!${x})`;
-      case "relu":
-        return t === "i32" ? `max(${x}, 0i)` : `max(${x}, 0.0f)`;
-      case "rsqrt":
-        return `inverseSqrt(${x})`;
-      // tanh(±15) is ±1 in f32; the clamp keeps exp-based implementations away from inf/inf.
-      case "tanh":
-        return `tanh(clamp(${x}, -15.0f, 15.0f))`;
-      case "sigmoid":
-        this.helpers.add("nnc_sigmoid");
-        return `nnc_sigmoid(${x})`;
-      case "erf":
-        this.helpers.add("nnc_erf");
-        return `nnc_erf(${x})`;
-      default:
-        return `${fn}(${x})`;
     }
   }
 
@@ -327,31 +281,4 @@ export class ExprWriter {
     }
     return acc;
   }
-}
-
-/**
- * Whether a flat index is `v + (terms whose coefficients are multiples of 4)`:
- * then at v ≡ 0 (mod 4) it starts an aligned run of four elements along v.
- */
-export function alignedAlong(flat: IExpr, v: string): boolean {
-  const { terms, c } = linearTerms(flat);
-  if (c % 4 !== 0) return false;
-  let unit = false;
-  for (const t of terms) {
-    if (t.atom.op === "var" && t.atom.name === v) {
-      if (t.coef !== 1) return false;
-      unit = true;
-    } else if (t.coef % 4 !== 0 || varsOf(t.atom).has(v)) {
-      return false;
-    }
-  }
-  return unit;
-}
-
-/** Whether a factor is an f32 load that can read four consecutive elements along `v` as one vec4. */
-export function vec4Along(w: ExprWriter, e: VExpr, v: string): boolean {
-  if (e.op !== "load" || e.dtype !== "f32") return false;
-  const b = w.kernel.bindings[e.binding]!;
-  if (b.shape.reduce((a, d) => a * d, 1) % 4 !== 0) return false;
-  return alignedAlong(w.flat(e.binding, e.index), v);
 }

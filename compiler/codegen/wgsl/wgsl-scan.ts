@@ -40,8 +40,8 @@ import {
 import { type Kernel, STEP_VAR } from "../../kernels/ir.js";
 import { reduceKey, SMALL_STEP_MACS, stepMacs } from "../../kernels/scan-fuse.js";
 import { reducesOf, varsOf } from "../../kernels/schedule.js";
+import { alignedAlong } from "../../kernels/vectorize.js";
 import {
-  alignedAlong,
   type Block,
   type Env,
   ExprWriter,

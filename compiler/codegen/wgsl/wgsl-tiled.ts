@@ -9,79 +9,13 @@
 // the innermost k (then k is unrolled by 4); rows and columns past the edge
 // clamp their index and skip the store.
 
-import { type IVar, isub, ivar, substV, type VExpr } from "../../kernels/expr.js";
+import type { VExpr } from "../../kernels/expr.js";
 import type { Kernel } from "../../kernels/ir.js";
-import { contractionOf, varsOf } from "../../kernels/schedule.js";
-import { alignedAlong, type Env, ExprWriter, opaqueCount, vec4Along } from "./wgsl-expr.js";
+import { alignedAlong, tiledLoads, tileFactors } from "../../kernels/vectorize.js";
+import { type Env, ExprWriter, opaqueCount } from "./wgsl-expr.js";
 import { invocationPrologue, splitIndex } from "./wgsl-invocation.js";
 
 const lane = ["x", "y", "z", "w"];
-
-/** How a tiled kernel's k loop loads its factors (see tiledLoads). */
-export interface TiledLoads {
-  /** The column factor is one vec4 load per 4 columns. */
-  nVec: boolean;
-  /** The row factor is one vec4 load per 4 rows (then k is not unrolled). */
-  mVec: boolean;
-  /** The row factor, or else the column factor, is a vec4 load along the innermost k. */
-  rK: boolean;
-  cK: boolean;
-  /** The innermost k loop's unroll: 4 when rK or cK. */
-  U: number;
-  /** A sliding window along n (see slidingVar): its columns are loaded once for every r. */
-  slide?: Slide;
-}
-
-/**
- * The vectorisation decisions of a tiled kernel, from a writer without vec4
- * bindings. With U = 4 and no nVec, each column of the tile costs 4 scalar
- * loads per step of k.
- */
-export function tiledLoads(k: Kernel): TiledLoads {
-  const f = tileFactors(k);
-  if (f === undefined) return { nVec: false, mVec: false, rK: false, cK: false, U: 1 };
-  const { r, mVar, nVar, R, C, kv, cPerI, cDepN } = f;
-  const probe = new ExprWriter(k);
-  const nVec = cDepN && nVar.extent % 4 === 0 && vec4Along(probe, C, nVar.name);
-  // Rows in vec4s need every tile's rows unclamped and starting at a multiple of 4.
-  const mVec =
-    mVar !== undefined &&
-    f.s.tm % 4 === 0 &&
-    mVar.extent % f.s.tm === 0 &&
-    vec4Along(probe, R, mVar.name);
-  const rK = !mVec && kv.extent % 4 === 0 && vec4Along(probe, R, kv.name);
-  const cK = !mVec && !nVec && cDepN && kv.extent % 4 === 0 && vec4Along(probe, C, kv.name);
-  const U = rK || cK ? 4 : 1;
-  const slide = U === 1 && cDepN && !nVec && !cPerI ? slidingVar(r, C, nVar) : undefined;
-  return { nVec, mVec, rK, cK, U, ...(slide ? { slide } : {}) };
-}
-
-/**
- * A tiled kernel's contraction split into its factors: R (the row factor,
- * independent of n) and C (the column factor), with the tile's variables.
- * Undefined where the kernel is not a tiled binary contraction.
- */
-function tileFactors(k: Kernel) {
-  const s = k.schedule;
-  const r = contractionOf(k.body);
-  if (s.kind !== "tiled" || r === undefined || r.body.op !== "binary") return undefined;
-  const mVar = s.m === null ? undefined : k.space[s.m]!;
-  const nVar = k.space[s.n]!;
-  const [A, B] = [r.body.a, r.body.b];
-  const [R, C] = varsOf(A).has(nVar.name) ? [B, A] : [A, B];
-  return {
-    r,
-    mVar,
-    nVar,
-    R,
-    C,
-    kv: r.vars[r.vars.length - 1]!,
-    rPerI: mVar !== undefined && varsOf(R).has(mVar.name),
-    cPerI: mVar !== undefined && varsOf(C).has(mVar.name),
-    cDepN: varsOf(C).has(nVar.name),
-    s,
-  };
-}
 
 export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] } {
   const f = tileFactors(k);
@@ -371,27 +305,6 @@ export function emitTiledMain(k: Kernel): { writer: ExprWriter; lines: string[] 
     pass(k.body, "acc");
   }
   return { writer: w, lines };
-}
-
-interface Slide {
-  v: IVar;
-  column: VExpr;
-  p: string;
-}
-
-/**
- * A reduce variable r (extent 2–7) the column factor reads only as n + r
- * (a stride-1 window along n): then the factor is `column` at p = n + r.
- */
-function slidingVar(r: Extract<VExpr, { op: "reduce" }>, C: VExpr, nVar: IVar): Slide | undefined {
-  const p = `${nVar.name}_p`;
-  for (const v of r.vars) {
-    if (v.extent < 2 || v.extent > 7) continue;
-    const column = substV(C, new Map([[nVar.name, isub(ivar(p, nVar.extent + v.extent - 1), v)]]));
-    const vars = varsOf(column);
-    if (!vars.has(v.name) && !vars.has(nVar.name)) return { v, column, p };
-  }
-  return undefined;
 }
 
 function numelOf(shape: number[]): number {

@@ -4,8 +4,9 @@
 
 import type { Span } from "../../core/span.js";
 import type { DType } from "../../core/types.js";
+import { unaryFnNames, unaryTable } from "../../ops/scalar.js";
 import { type Ctx, raise } from "../context.js";
-import type { TensorValue, Value } from "../values.js";
+import type { CallableValue, TensorValue, Value } from "../values.js";
 import { describe } from "../values.js";
 
 export type ParamType =
@@ -29,6 +30,12 @@ export interface BuiltinCall {
   hyper: Map<string, Value>;
   inputs: Value[];
   span: Span;
+  /**
+   * Applies a layer value to inputs (calls.ts's applyCallable), for builtins
+   * that take a layer (`scan`'s step). Passed in rather than imported, since
+   * calls.ts imports the builtins.
+   */
+  applyLayer(ctx: Ctx, layer: CallableValue, inputs: Value[], span: Span): Value;
 }
 
 export interface Builtin {
@@ -166,9 +173,6 @@ export const tensorMethods = new Set([
   "min",
   "cast",
   "split",
-  "exp",
-  "log",
-  "sqrt",
-  "rsqrt",
-  "abs",
+  // The scalar table's unary functions marked as methods (x.exp()).
+  ...unaryFnNames.filter((name) => unaryTable[name].builtin === "method"),
 ]);

@@ -2,6 +2,7 @@
 // elementwise and reducing), where, cast, sum, mean. Each works on numbers too
 // where that makes sense (`sqrt(2.0)` in a hyperparameter expression).
 
+import { binaryTable, type UnaryFn, unaryFnNames, unaryTable } from "../../ops/scalar.js";
 import { raise } from "../context.js";
 import { binary, commonDtype, node, toTensor, unary } from "../emit.js";
 import { describe, NONE, type TensorValue } from "../values.js";
@@ -17,40 +18,14 @@ import {
   tensorArg,
 } from "./builtin.js";
 
-function erfNumber(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse for hyperparameter use; a series suffices here.
-  let sum = x;
-  let term = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (-x * x) / n;
-    const add = term / (2 * n + 1);
-    sum += add;
-    if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-
-const unaryNumeric: Record<string, (x: number) => number> = {
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  rsqrt: (x) => 1 / Math.sqrt(x),
-  tanh: Math.tanh,
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  erf: (x) => (Math.abs(x) > 6 ? Math.sign(x) : erfNumber(x)),
-  relu: (x) => Math.max(x, 0),
-  abs: Math.abs,
-  neg: (x) => -x,
-  floor: Math.floor,
-  ceil: Math.ceil,
-};
-
-function unaryBuiltin(name: string): Builtin {
+/** A unary function of the scalar table: an op on tensors, the table's float64 function on numbers. */
+function unaryBuiltin(name: UnaryFn): Builtin {
+  const f = unaryTable[name].f;
   return {
     name,
     hyper: [],
     inputs: ["input"],
-    numeric: unaryNumeric[name] ? (a) => unaryNumeric[name]!(a[0]!) : undefined,
+    numeric: (a) => f(a[0]!),
     apply: (call) => unary(call.ctx, name, tensorArg(call, 0, "input"), call.span),
   };
 }
@@ -169,21 +144,8 @@ const cast: Builtin = {
 };
 
 register(
-  ...[
-    "exp",
-    "log",
-    "sqrt",
-    "rsqrt",
-    "tanh",
-    "sigmoid",
-    "erf",
-    "relu",
-    "abs",
-    "neg",
-    "floor",
-    "ceil",
-  ].map(unaryBuiltin),
-  binaryBuiltin("pow", Math.pow),
+  ...unaryFnNames.filter((name) => unaryTable[name].builtin !== undefined).map(unaryBuiltin),
+  binaryBuiltin("pow", (a, b) => binaryTable.pow.f(a, b, "f32")),
   extremum("max"),
   extremum("min"),
   reduceBuiltin("sum", "reduce_sum"),

@@ -6,7 +6,6 @@
 
 import type { Span } from "../../core/span.js";
 import { formatType, numel, sameShape } from "../../core/types.js";
-import { applyCallable } from "../calls.js";
 import { type Ctx, raise } from "../context.js";
 import { node, permute, reshape } from "../emit.js";
 import {
@@ -123,14 +122,7 @@ const scanB: Builtin = {
       state.length === 1 && state[0]![0] === "state"
         ? stateIn[0]![1]
         : ({ k: "record", fields: new Map(stateIn) } as RecordValue);
-    const result = applyCallable(
-      bodyCtx,
-      cell as CallableValue,
-      [xt, stateArg],
-      new Map(),
-      span,
-      null,
-    );
+    const result = call.applyLayer(bodyCtx, cell as CallableValue, [xt, stateArg], span);
     const { next, outputs } = stepResults(ctx, result, state, span);
     body.graph.outputs = [
       ...next.map((v, j) => ({ name: `state.${state[j]![0]}`, node: v.node })),
