@@ -35,9 +35,10 @@ const layers = [
   {
     name: "api",
     paths: [
-      "^compiler/(compile|run|index|session)\\.ts$",
+      "^compiler/(compile|run|index|session|graph-runner)\\.ts$",
       "^compiler/cli/",
       "^compiler/training/",
+      "^compiler/onnx/",
       "^bin/",
     ],
     what: "compile(), run, the CLI",

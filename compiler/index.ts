@@ -31,6 +31,11 @@ export {
 export type { Tensor } from "./core/tensor.js";
 export type { DType, TensorType } from "./core/types.js";
 export type { Graph, GraphNode, GraphParam } from "./graph/graph.js";
+// ONNX: export a compiled graph, import a .onnx (docs/onnx.md).
+export { exportOnnx } from "./onnx/export.js";
+export { type ImportedModel, importOnnx } from "./onnx/import.js";
+export { loadOnnx, runImported } from "./onnx/run-onnx.js";
+export { writeNn } from "./onnx/to-nn.js";
 export {
   formatPassLog,
   type OptimizeOptions,

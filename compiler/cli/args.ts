@@ -17,13 +17,17 @@ export const usage = `usage:
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
   nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
                    [--compare O0] [--json]
+  nnc export SOURCE --onnx OUT.onnx [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
+                    [--weights seeded|FILE.safetensors]
+  nnc import MODEL.onnx --out DIR [--shape NAME=DIMS]...
   nnc export-weights SOURCE --seeded OUT.safetensors [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
 and --target ${targetChoices.join("|")}: the machine every stage compiles for (conv weight layout, tiles,
 scan cost model, limits). auto reads the WebGPU adapter (lavapipe where there is none): the default
 of run and bench; check and inspect default to lavapipe and open no device unless given --target auto.
-SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50).
+SOURCE is a .nn file or MODULE:ENTRY for a stdlib entry (rnn:lstm, resnet:resnet50);
+run and check also take a MODEL.onnx (inputs may then be TensorProto files, NAME=FILE.pb).
 --backend defaults to webgpu, or to cpu (saying so) when there is no WebGPU adapter.
 SPEC is seeded:DIMS[:scale=S|:tokens=V], a .npy file or a .json file; DIMS like 2x7x16.
 --output LABEL adds a labelled layer's value (conv1, layer1.0) to the outputs; --save-outputs
@@ -52,6 +56,8 @@ export const options = {
   seeded: { type: "string" },
   "allow-import": { type: "string", multiple: true },
   cotangent: { type: "string", multiple: true },
+  onnx: { type: "string" },
+  out: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -119,6 +125,8 @@ export const commandFlags: Record<string, Flag[]> = {
   bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
   grad: [...common, "input", "weights", "backend", "cotangent", "json", "values"],
   "export-weights": [...common, "shape", "seeded"],
+  export: [...common, "shape", "weights", "onnx"],
+  import: ["shape", "out", "help", "version"],
 };
 /** What to use instead, where a flag belongs to another command. */
 const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {

@@ -25,7 +25,8 @@ import { bench, formatBench } from "./bench.js";
 import { formatSummary } from "./format.js";
 import { gradCommand } from "./grad.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
-import { type Io, runCommand } from "./run-command.js";
+import { checkOnnx, exportCommand, importCommand, isOnnxFile, runOnnx } from "./onnx.js";
+import { type Io, pickBackend, runCommand } from "./run-command.js";
 import { type TargetChoice, targetFlag, targetFor } from "./target.js";
 import { exportWeights, formatParams, paramList } from "./weights-command.js";
 
@@ -223,10 +224,25 @@ export async function main(argv: string[], io: Io): Promise<number> {
     };
     switch (command) {
       case "check":
+        if (isOnnxFile(source)) {
+          checkOnnx(source, v, shapesFrom(v), io);
+          return 0;
+        }
         // Nothing check prints depends on the target: no adapter is asked for it.
         check(
           compileFrom(source, v, sources, await targetFor(choice, undefined, io), shapesFrom(v)),
           v,
+          io,
+        );
+        return 0;
+      case "import":
+        importCommand(source, v.out, shapesFrom(v), io);
+        return 0;
+      case "export":
+        exportCommand(
+          compileFrom(source, v, sources, await targetFor(choice, undefined, io)),
+          v,
+          shapesFrom(v),
           io,
         );
         return 0;
@@ -252,7 +268,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
           // --backend cpu runs no plan: auto asks no adapter then.
           const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
           const target = await targetFor(choice, facts, io, { quiet: true });
-          await runCommand(compileFrom(source, v, sources, target), v, probe, io);
+          if (isOnnxFile(source)) {
+            const backend = () => pickBackend(v, probe, io);
+            const pairs = keyValues(v.input, "input");
+            await runOnnx(source, v, pairs, backend, optimizeFrom(v), target, io);
+          } else await runCommand(compileFrom(source, v, sources, target), v, probe, io);
         } finally {
           // Destroys the device: nothing of Dawn's may keep the process alive after a run.
           await closeGpu();
@@ -278,7 +298,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 0;
       default:
         throw new UsageError(
-          `unknown command \`${command}\` (check, run, grad, inspect, bench, export-weights)`,
+          `unknown command \`${command}\` (check, run, grad, inspect, bench, export-weights, export, import)`,
         );
     }
   } catch (e) {

@@ -91,6 +91,12 @@ export const codes = {
   NN8103: "nothing to train",
   NN8104: "invalid training data",
   NN8105: "non-finite loss",
+  // NN82xx: ONNX export and import
+  NN8201: "invalid ONNX file",
+  NN8202: "ONNX op not supported",
+  NN8203: "missing ONNX initializer",
+  NN8204: "ONNX opset too old",
+  NN8205: "graph cannot be exported to ONNX",
   // NN9xxx: internal
   NN9001: "internal compiler error",
 } as const;

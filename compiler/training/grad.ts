@@ -9,9 +9,9 @@ import { type CompiledModel, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType, sameShape } from "../core/types.js";
+import { GraphRunner } from "../graph-runner.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, loadWeights, type Weights } from "../run.js";
-import { GraphRunner } from "./graph-runner.js";
 
 export interface GradOptions {
   weights?: Weights;

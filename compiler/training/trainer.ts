@@ -8,9 +8,9 @@ import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { numel } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
+import { GraphRunner } from "../graph-runner.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, loadWeights, type Weights } from "../run.js";
-import { GraphRunner } from "./graph-runner.js";
 import {
   newParamName,
   newStateName,

@@ -77,13 +77,22 @@ describe("non-regular files", () => {
   });
 
   it("a binary SOURCE is NN1007 at once, without echoing its bytes", async () => {
-    const bin = join(dir, "model.onnx");
+    const bin = join(dir, "model.bin");
     writeFileSync(bin, Buffer.from([0x08, 0x07, 0x12, 0x00, 0x6f, 0x6e, 0x6e, 0x78, 0xff, 0x00]));
     const r = await cli("check", bin);
     expect(r.code).toBe(1);
     expect(r.err).toContain("error[NN1007]");
     expect(r.err).toContain("is not .nn source text");
     expect(r.err.split("\n").filter((l) => l.includes("error[")).length).toBe(1);
+  });
+
+  it("a SOURCE ending .onnx is read as ONNX: garbage is NN8201, not a lexer run", async () => {
+    const bin = join(dir, "broken.onnx");
+    writeFileSync(bin, Buffer.from([0x08, 0x07, 0x12, 0x00, 0x6f, 0x6e, 0x6e, 0x78, 0xff, 0x00]));
+    const r = await cli("check", bin);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("NN8201");
+    expect(r.err).not.toContain("NN1");
   });
 
   it("caps the errors reported for one file and says how many were left out", async () => {

@@ -3,12 +3,12 @@
 // the model's target on WebGPU, allocated once and kept, with the weights
 // uploaded again only when the caller hands over new ones.
 
-import { GpuPlan } from "../../runtime/webgpu/execute.js";
-import type { Tensor } from "../core/tensor.js";
-import type { Graph } from "../graph/graph.js";
-import { type OptimizeOptions, optimize, Pipeline } from "../pipeline/index.js";
-import { type Backend, checkGpuIndices, checkInputs, planUnavailable, runOnCpu } from "../run.js";
-import type { Target } from "../target/target.js";
+import { GpuPlan } from "../runtime/webgpu/execute.js";
+import type { Tensor } from "./core/tensor.js";
+import type { Graph } from "./graph/graph.js";
+import { type OptimizeOptions, optimize, Pipeline } from "./pipeline/index.js";
+import { type Backend, checkGpuIndices, checkInputs, planUnavailable, runOnCpu } from "./run.js";
+import type { Target } from "./target/target.js";
 
 export class GraphRunner {
   /** The graph after the graph passes: what runs, and whose params must be bound. */
