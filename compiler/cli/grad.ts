@@ -7,7 +7,7 @@ import type { ProbeResult } from "../../runtime/webgpu/probe.js";
 import type { CompiledModel } from "../compile.js";
 import type { Tensor } from "../core/tensor.js";
 import { gradients } from "../training/grad.js";
-import { keyValues, type Parsed } from "./args.js";
+import { keyValues, type Parsed, weightsFlag } from "./args.js";
 import { formatOutput, tensorJson } from "./format.js";
 import { makeInput, parseInputSpec, UsageError } from "./inputs.js";
 import { collectInputs, type Io, pickBackend } from "./run-command.js";
@@ -18,11 +18,7 @@ export async function gradCommand(
   probe: Promise<ProbeResult> | undefined,
   io: Io,
 ): Promise<void> {
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors"))
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
+  const weightsText = weightsFlag(v);
   const cotangents = new Map<string, Tensor>();
   for (const [output, spec] of keyValues(v.cotangent, "cotangent")) {
     if (cotangents.has(output)) throw new UsageError(`--cotangent ${output} is given twice`);

@@ -20,7 +20,7 @@ import { type InputSpec, unboundDimsNote } from "../elaborate/entry.js";
 import type { GraphParam } from "../graph/graph.js";
 import { loadedParams } from "../passes/prep.js";
 import type { Backend } from "../run.js";
-import { keyValues, type Parsed } from "./args.js";
+import { keyValues, type Parsed, weightsFlag } from "./args.js";
 import { formatOutput, tensorJson } from "./format.js";
 import {
   type InputSpecText,
@@ -239,12 +239,7 @@ export async function runCommand(
   probe: Promise<ProbeResult> | undefined,
   io: Io,
 ): Promise<void> {
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
-  }
+  const weightsText = weightsFlag(v);
   const shown = valuesShown(v);
   const saveTo = outputDir(v);
   const chosenFirst = await pickBackend(v, probe, io);
