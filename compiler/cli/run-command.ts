@@ -35,6 +35,14 @@ export interface Io {
   err: (text: string) => void;
 }
 
+/** A command that runs a compiled model: run and grad (the adapter probe already under way). */
+export type ModelCommand = (
+  model: CompiledModel,
+  v: Parsed,
+  probe: Promise<ProbeResult> | undefined,
+  io: Io,
+) => Promise<void>;
+
 const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const leadsWith7002 = (e: unknown): e is NncError =>
   e instanceof NncError && e.diagnostics[0]?.code === "NN7002";
@@ -233,12 +241,7 @@ export function collectInputs(model: CompiledModel, v: Parsed, io: Io): Map<stri
   return inputs;
 }
 
-export async function runCommand(
-  model: CompiledModel,
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<void> {
+export const runCommand: ModelCommand = async (model, v, probe, io) => {
   const weightsText = weightsFlag(v);
   const shown = valuesShown(v);
   const saveTo = outputDir(v);
@@ -283,4 +286,4 @@ export async function runCommand(
       ].join("\n"),
     );
   }
-}
+};
