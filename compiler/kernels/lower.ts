@@ -16,7 +16,7 @@ import {
   withInlined,
 } from "./grouping.js";
 import { computeType } from "./index-maps.js";
-import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
+import type { Binding, Kernel, KernelBuffer, KernelProgram, Schedule } from "./ir.js";
 import { atNode, attrsOf, lowerNode, sourceOf } from "./node-attrs.js";
 import { lowerScan } from "./scan-loop.js";
 import { ScanPlacements } from "./scan-place.js";
