@@ -23,9 +23,15 @@ import { convAttrFields, convSum, convTaps, convWeightGrad, expectConvOperands }
 import { defineOp, OpError } from "./op.js";
 import { formatHW } from "./window-geometry.js";
 
+// conv2d's fields in conv2d's order, output_padding where PyTorch puts it: the
+// parsed attributes (and so the printed graph) keep this order.
+const { stride, pad, dilation, groups } = convAttrFields;
 const convTransposeAttrs = z.strictObject({
-  ...convAttrFields,
+  stride,
+  pad,
   output_padding: pair(nonNegInt).default([0, 0]),
+  dilation,
+  groups,
 });
 
 type ConvTransposeAttrs = z.output<typeof convTransposeAttrs>;
