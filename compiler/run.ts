@@ -55,6 +55,17 @@ export function checkInputs(graph: Graph, inputs: Map<string, Tensor>): void {
   if (problems.length > 0) throw new NncError(problems);
 }
 
+/** An op's run-time error as a diagnostic (span, hint and trace kept); anything else as it is. */
+function asDiagnostic(e: unknown): unknown {
+  if (!(e instanceof OpError)) return e;
+  return new NncError(
+    diagnostic(e.code, e.message, e.span, {
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.trace?.length ? { trace: e.trace } : {}),
+    }),
+  );
+}
+
 /** The CPU backend: interprets the graph; an op's run-time error becomes a diagnostic. */
 export function runOnCpu(
   graph: Graph,
@@ -64,14 +75,7 @@ export function runOnCpu(
   try {
     return runGraph(graph, inputs, params);
   } catch (e) {
-    if (e instanceof OpError)
-      throw new NncError(
-        diagnostic(e.code, e.message, e.span, {
-          ...(e.hint ? { hint: e.hint } : {}),
-          ...(e.trace?.length ? { trace: e.trace } : {}),
-        }),
-      );
-    throw e;
+    throw asDiagnostic(e);
   }
 }
 
@@ -99,13 +103,6 @@ export function checkGpuIndices(graph: Graph, inputs: Map<string, Tensor>): void
   try {
     checkInputIndices(graph, inputs);
   } catch (e) {
-    if (e instanceof OpError)
-      throw new NncError(
-        diagnostic(e.code, e.message, e.span, {
-          ...(e.hint ? { hint: e.hint } : {}),
-          ...(e.trace?.length ? { trace: e.trace } : {}),
-        }),
-      );
-    throw e;
+    throw asDiagnostic(e);
   }
 }

@@ -7,8 +7,9 @@ import type { BinaryOp, Expr, Ident, NumberLit, StringLit } from "./ast.js";
 import { stringValue } from "./lexer.js";
 import { spanBetween, tokenSpan } from "./spans.js";
 
-/** Binding strength of each binary operator, higher binds tighter; all are left-associative. */
-const precedence: Record<string, number> = {
+/** Binding strength of each binary operator, higher binds tighter; all are left-associative.
+ * The parser folds by it and the printer parenthesises by it, so both agree. */
+export const precedence: Record<string, number> = {
   "||": 1,
   "&&": 2,
   "==": 3,

@@ -7,21 +7,7 @@ import { EOF, type IRecognitionException, type IToken, type TokenType } from "ch
 import { type Diagnostic, diagnostic } from "../compiler/core/diagnostics.js";
 import type { Decl, Import as ImportNode, Module } from "./ast.js";
 import { MAX_PARSE_NESTING, NestingError } from "./expression-parser.js";
-import {
-  Def,
-  Identifier,
-  Import,
-  Layer,
-  LBrace,
-  LBracket,
-  Let,
-  LParen,
-  lex,
-  Model,
-  RBrace,
-  RBracket,
-  RParen,
-} from "./lexer.js";
+import * as T from "./lexer.js";
 import { checkTokenNesting, findTooDeep, MAX_AST_DEPTH, tooDeep } from "./limits.js";
 import { HINT_SEPARATOR } from "./messages.js";
 import { NnParser } from "./nn-parser.js";
@@ -39,7 +25,7 @@ export function parse(source: string, file: string): ParseResult {
   // A UTF-8 byte order mark (editors on Windows write one) is not part of the program;
   // columns count from after it, as every editor shows them.
   const text = stripBom(source);
-  const lexed = lex(text, file);
+  const lexed = T.lex(text, file);
   const diagnostics = [...lexed.diagnostics];
   const module: Module = {
     kind: "Module",
@@ -112,11 +98,11 @@ function splitDeclarations(tokens: IToken[]): IToken[][] {
     const tok = tokens[i]!;
     const t = tok.tokenType;
     const starts =
-      t === Import ||
-      t === Def ||
-      t === Model ||
-      (t === Layer && tokens[i + 1]?.tokenType === Identifier) ||
-      (t === Let && open.length === 0);
+      t === T.Import ||
+      t === T.Def ||
+      t === T.Model ||
+      (t === T.Layer && tokens[i + 1]?.tokenType === T.Identifier) ||
+      (t === T.Let && open.length === 0);
     if (starts) {
       if (current.length > 0) chunks.push(current);
       current = [];
@@ -125,7 +111,7 @@ function splitDeclarations(tokens: IToken[]): IToken[][] {
     current.push(tok);
     const closes = closerOf.get(t);
     if (closes === undefined) {
-      if (t === LParen || t === LBracket || t === LBrace) open.push(t);
+      if (t === T.LParen || t === T.LBracket || t === T.LBrace) open.push(t);
     } else if (open.includes(closes)) {
       open.length = open.lastIndexOf(closes);
     }
@@ -135,9 +121,9 @@ function splitDeclarations(tokens: IToken[]): IToken[][] {
 }
 
 const closerOf = new Map<TokenType, TokenType>([
-  [RParen, LParen],
-  [RBracket, LBracket],
-  [RBrace, LBrace],
+  [T.RParen, T.LParen],
+  [T.RBracket, T.LBracket],
+  [T.RBrace, T.LBrace],
 ]);
 
 /** Chevrotain's recognition errors as diagnostics, placed on the token that broke the rule. */

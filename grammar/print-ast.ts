@@ -18,6 +18,7 @@ import type {
   Stmt,
   TypeAnn,
 } from "./ast.js";
+import { precedence } from "./build.js";
 
 /** Longest expression written on one line; longer ones are broken into their parts. */
 const INLINE_WIDTH = 72;
@@ -209,24 +210,6 @@ function containsPipeline(e: Expr): boolean {
 }
 
 // ---------------------------------------------------------------- expressions as source
-
-const precedence: Record<string, number> = {
-  "||": 1,
-  "&&": 2,
-  "==": 3,
-  "!=": 3,
-  "<": 3,
-  "<=": 3,
-  ">": 3,
-  ">=": 3,
-  "..": 4,
-  "+": 5,
-  "-": 5,
-  "*": 6,
-  "/": 6,
-  "%": 6,
-  "@": 6,
-};
 
 /** How tightly `e` binds: 0 for pipelines and `if`, 7 for unary, 8 for postfix and atoms. */
 function strength(e: Expr): number {

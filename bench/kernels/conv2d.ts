@@ -8,16 +8,9 @@ import { parseArgs } from "node:util";
 import { type ConvKernel, toIHWO } from "./conv2d/kernel.js";
 import { naiveConv } from "./conv2d/naive.js";
 import { registerTiledConv } from "./conv2d/register-tiled.js";
-import {
-  makeKernel,
-  maxRelError,
-  openBench,
-  readBuffer,
-  seeded,
-  storageBuffer,
-} from "./harness.js";
+import { makeKernel, maxRelError, openBench, seeded, storageBuffer } from "./harness.js";
 import { type ConvShape, conv2dRef, convOut } from "./reference.js";
-import { type Candidate, dispatchOnce, runWorkbench } from "./workbench.js";
+import { type Candidate, runOnce, runWorkbench } from "./workbench.js";
 
 export const convKernels: ConvKernel[] = [
   naiveConv(8, 8),
@@ -72,14 +65,14 @@ const candidates: Candidate[] = convKernels.map((k) => ({
     const o = convOut(s);
     const xs = seeded(s.n * s.cin * s.h * s.w, 3);
     const ws = seeded(s.cout * s.cin * s.k * s.k, 4);
-    const bufs = [
-      storageBuffer(device, xs),
-      storageBuffer(device, k.weightLayout === "IHWO" ? toIHWO(ws, s) : ws),
-      storageBuffer(device, s.n * s.cout * o.ho * o.wo),
-    ];
-    dispatchOnce(device, await makeKernel(device, k.wgsl(s), bufs, k.grid(s)));
-    const got = await readBuffer(device, bufs[2]!);
-    for (const buf of bufs) buf.destroy();
+    const weight = k.weightLayout === "IHWO" ? toIHWO(ws, s) : ws;
+    const got = await runOnce(
+      device,
+      k.wgsl(s),
+      [xs, weight],
+      s.n * s.cout * o.ho * o.wo,
+      k.grid(s),
+    );
     return {
       shape: `${s.n}x${s.cin}x${s.h}x${s.w}→${s.cout}`,
       err: maxRelError(got, conv2dRef(xs, ws, s)),

@@ -6,20 +6,13 @@
 //   npx tsx bench/kernels/matmul.ts [--size 1024] [--runs 7] [--filter register] [--json out.json]
 
 import { parseArgs } from "node:util";
-import {
-  makeKernel,
-  maxRelError,
-  openBench,
-  readBuffer,
-  seeded,
-  storageBuffer,
-} from "./harness.js";
+import { makeKernel, maxRelError, openBench, seeded, storageBuffer } from "./harness.js";
 import type { MatmulKernel, MatmulShape } from "./matmul/kernel.js";
 import { naiveMatmul } from "./matmul/naive.js";
 import { registerTiledMatmul } from "./matmul/register-tiled.js";
 import { sharedRegisterMatmul, tiled16Matmul } from "./matmul/workgroup-tiled.js";
 import { matmulRef } from "./reference.js";
-import { type Candidate, dispatchOnce, runWorkbench } from "./workbench.js";
+import { type Candidate, runOnce, runWorkbench } from "./workbench.js";
 
 export const matmulKernels: MatmulKernel[] = [
   naiveMatmul(16, 16),
@@ -70,14 +63,7 @@ const candidates: Candidate[] = matmulKernels.map((k) => ({
     if (!s) return undefined;
     const a = seeded(s.M * s.K, 3);
     const b = seeded(s.K * s.N, 4);
-    const bufs = [
-      storageBuffer(device, a),
-      storageBuffer(device, b),
-      storageBuffer(device, s.M * s.N),
-    ];
-    dispatchOnce(device, await makeKernel(device, k.wgsl(s), bufs, k.grid(s)));
-    const got = await readBuffer(device, bufs[2]!);
-    for (const buf of bufs) buf.destroy();
+    const got = await runOnce(device, k.wgsl(s), [a, b], s.M * s.N, k.grid(s));
     return { shape: `${s.M}x${s.N}x${s.K}`, err: maxRelError(got, matmulRef(a, b, s.M, s.N, s.K)) };
   },
   build: () => makeKernel(device, k.wgsl(shape), [A, B, C], k.grid(shape)),

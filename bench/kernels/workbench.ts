@@ -2,7 +2,16 @@
 // against the CPU reference on a small shape (a wrong kernel is never timed),
 // then time it on the big one; print a table and the best against naive.
 
-import { type Bench, type Kernel, table, timeAlternating, timeKernel } from "./harness.js";
+import {
+  type Bench,
+  type Kernel,
+  makeKernel,
+  readBuffer,
+  storageBuffer,
+  table,
+  timeAlternating,
+  timeKernel,
+} from "./harness.js";
 import { type Row, summarize, writeJson } from "./report.js";
 
 export interface Candidate {
@@ -134,4 +143,23 @@ export function dispatchOnce(device: GPUDevice, k: Kernel): void {
   p.dispatchWorkgroups(...k.grid);
   p.end();
   device.queue.submit([enc.finish()]);
+}
+
+/**
+ * Runs `wgsl` once on fresh buffers (the inputs, then an output of `out`
+ * floats, bound in that order) and returns the output: the correctness check
+ * of the workbenches and of their test.
+ */
+export async function runOnce(
+  device: GPUDevice,
+  wgsl: string,
+  inputs: Float32Array[],
+  out: number,
+  grid: [number, number, number],
+): Promise<Float32Array> {
+  const bufs = [...inputs.map((d) => storageBuffer(device, d)), storageBuffer(device, out)];
+  dispatchOnce(device, await makeKernel(device, wgsl, bufs, grid));
+  const got = await readBuffer(device, bufs[bufs.length - 1]!);
+  for (const b of bufs) b.destroy();
+  return got;
 }

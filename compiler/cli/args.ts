@@ -163,3 +163,11 @@ export function flagsFor(command: string, text: string): string {
     .replace(/\(--shape\)/g, "(--input)")
     .replace(/choose with --shape/g, "choose with --input");
 }
+
+/** --weights of run, bench and grad: `seeded` (the default) or a .safetensors file. */
+export function weightsFlag(v: Parsed): string {
+  const text = v.weights ?? "seeded";
+  if (text !== "seeded" && !text.endsWith(".safetensors"))
+    throw new UsageError(`--weights must be \`seeded\` or a .safetensors file, got \`${text}\``);
+  return text;
+}

@@ -3,26 +3,15 @@
 // input, on the chosen backend. A cotangent left out is SPEC.md §12.1's
 // seeded tensor `grad:O`.
 
-import type { ProbeResult } from "../../runtime/webgpu/probe.js";
-import type { CompiledModel } from "../compile.js";
 import type { Tensor } from "../core/tensor.js";
 import { gradients } from "../training/grad.js";
-import { keyValues, type Parsed } from "./args.js";
+import { keyValues, weightsFlag } from "./args.js";
 import { formatOutput, tensorJson } from "./format.js";
 import { makeInput, parseInputSpec, UsageError } from "./inputs.js";
-import { collectInputs, type Io, pickBackend } from "./run-command.js";
+import { collectInputs, type ModelCommand, pickBackend } from "./run-command.js";
 
-export async function gradCommand(
-  model: CompiledModel,
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<void> {
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors"))
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
+export const gradCommand: ModelCommand = async (model, v, probe, io) => {
+  const weightsText = weightsFlag(v);
   const cotangents = new Map<string, Tensor>();
   for (const [output, spec] of keyValues(v.cotangent, "cotangent")) {
     if (cotangents.has(output)) throw new UsageError(`--cotangent ${output} is given twice`);
@@ -63,4 +52,4 @@ export async function gradCommand(
       ...[...r.grads].map(([k, g]) => formatOutput(`∂/∂${k}`, g.tensor)),
     ].join("\n"),
   );
-}
+};

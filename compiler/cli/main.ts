@@ -20,7 +20,15 @@ import type { OptimizeOptions } from "../pipeline/index.js";
 import { passNames } from "../pipeline/index.js";
 import { backends } from "../run.js";
 import type { Target } from "../target/target.js";
-import { checkFlags, flagsFor, keyValues, type Parsed, parseArgv, usage } from "./args.js";
+import {
+  checkFlags,
+  flagsFor,
+  keyValues,
+  type Parsed,
+  parseArgv,
+  usage,
+  weightsFlag,
+} from "./args.js";
 import { bench, formatBench } from "./bench.js";
 import { formatSummary } from "./format.js";
 import { gradCommand } from "./grad.js";
@@ -136,11 +144,7 @@ async function benchCommand(
     throw new UsageError(`--compare takes O0 (the unoptimized plan), got \`${v.compare}\``);
   if (v.backend !== undefined && v.backend !== "webgpu")
     throw new UsageError("nnc bench runs on WebGPU only");
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors"))
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
+  const weightsText = weightsFlag(v);
   // Without an adapter, Dawn's own log (and a native stack frame) would reach the
   // terminal from this process; the probe meets it in a child, and one line says why.
   const gpu = await probeAdapterAsync(packageRoot);

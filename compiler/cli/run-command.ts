@@ -20,7 +20,7 @@ import { type InputSpec, unboundDimsNote } from "../elaborate/entry.js";
 import type { GraphParam } from "../graph/graph.js";
 import { loadedParams } from "../passes/prep.js";
 import type { Backend } from "../run.js";
-import { keyValues, type Parsed } from "./args.js";
+import { keyValues, type Parsed, weightsFlag } from "./args.js";
 import { formatOutput, tensorJson } from "./format.js";
 import {
   type InputSpecText,
@@ -34,6 +34,14 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
 }
+
+/** A command that runs a compiled model: run and grad (the adapter probe already under way). */
+export type ModelCommand = (
+  model: CompiledModel,
+  v: Parsed,
+  probe: Promise<ProbeResult> | undefined,
+  io: Io,
+) => Promise<void>;
 
 const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const leadsWith7002 = (e: unknown): e is NncError =>
@@ -233,18 +241,8 @@ export function collectInputs(model: CompiledModel, v: Parsed, io: Io): Map<stri
   return inputs;
 }
 
-export async function runCommand(
-  model: CompiledModel,
-  v: Parsed,
-  probe: Promise<ProbeResult> | undefined,
-  io: Io,
-): Promise<void> {
-  const weightsText = v.weights ?? "seeded";
-  if (weightsText !== "seeded" && !weightsText.endsWith(".safetensors")) {
-    throw new UsageError(
-      `--weights must be \`seeded\` or a .safetensors file, got \`${weightsText}\``,
-    );
-  }
+export const runCommand: ModelCommand = async (model, v, probe, io) => {
+  const weightsText = weightsFlag(v);
   const shown = valuesShown(v);
   const saveTo = outputDir(v);
   const chosenFirst = await pickBackend(v, probe, io);
@@ -288,4 +286,4 @@ export async function runCommand(
       ].join("\n"),
     );
   }
-}
+};

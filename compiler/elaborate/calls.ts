@@ -531,15 +531,7 @@ function applyDecl(
   const scope = new Scope(module);
   for (const [k, v] of hyper) scope.define(k, v);
 
-  const params: InputParam[] = decl.inputs ?? [
-    {
-      kind: "InputParam",
-      name: { kind: "Ident", name: "input", span: decl.name.span },
-      type: null,
-      default: null,
-      span: decl.name.span,
-    },
-  ];
+  const params = declInputs(decl);
   if (inputs.length > params.length) {
     raise(
       ctx,
@@ -604,4 +596,19 @@ export function builtinCallable(b: Builtin, span: Span): CallableValue {
 
 export function lookupBuiltin(name: string): Builtin | undefined {
   return builtins.get(name);
+}
+
+/** A callable's tensor inputs; one written without an input list takes one, `input`. */
+export function declInputs(decl: CallableDecl): InputParam[] {
+  return (
+    decl.inputs ?? [
+      {
+        kind: "InputParam",
+        name: { kind: "Ident", name: "input", span: decl.name.span },
+        type: null,
+        default: null,
+        span: decl.name.span,
+      },
+    ]
+  );
 }

@@ -4,17 +4,13 @@
 
 import type { Span } from "../core/span.js";
 import { type DType, formatType, numel } from "../core/types.js";
+import type { GraphBuilder } from "./builder.js";
 import { type Ctx, raise } from "./context.js";
 import { describe, type TensorValue, type Value } from "./values.js";
 
-export function node(
-  ctx: Ctx,
-  op: string,
-  inputs: TensorValue[],
-  attrs: Record<string, unknown>,
-  span: Span,
-): TensorValue {
-  return ctx.session.builder.add(ctx, op, inputs, attrs, span);
+/** One primitive node in the graph under construction (GraphBuilder.add). */
+export function node(...args: Parameters<GraphBuilder["add"]>): TensorValue {
+  return args[0].session.builder.add(...args);
 }
 
 export function scalar(ctx: Ctx, x: number, dtype: DType, span: Span): TensorValue {

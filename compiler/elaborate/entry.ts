@@ -3,12 +3,12 @@
 // outputs. A model, a def or a layer can each be the entry; parameters are
 // named from the root (no prefix), like a bare PyTorch module's state_dict.
 
-import type { CallableDecl, InputParam } from "../../grammar/ast.js";
+import type { CallableDecl } from "../../grammar/ast.js";
 import { diagnostic, didYouMean, NncError, type SourceMap } from "../core/diagnostics.js";
 import { type DType, isDType, type TensorType } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
 import { GraphBuilder } from "./builder.js";
-import { applyCallable, coerce, paramType } from "./calls.js";
+import { applyCallable, coerce, declInputs, paramType } from "./calls.js";
 import { type LayerRecord, rootCtx, type Session } from "./context.js";
 import { evalArg } from "./expressions.js";
 import { type ModuleScope, Scope } from "./scope.js";
@@ -170,15 +170,7 @@ export function elaborateEntry(
   }
 
   // Tensor inputs at concrete shapes.
-  const params: InputParam[] = decl.inputs ?? [
-    {
-      kind: "InputParam",
-      name: { kind: "Ident", name: "input", span: decl.name.span },
-      type: null,
-      default: null,
-      span: decl.name.span,
-    },
-  ];
+  const params = declInputs(decl);
   const known = params.map((p) => p.name.name);
   for (const name of Object.keys(inputs)) {
     if (!known.includes(name)) {

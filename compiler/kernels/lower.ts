@@ -3,7 +3,6 @@
 // lowering with every operand either evaluated in place (inlined nodes, each
 // op's own `lower`) or loaded from the buffer of a materialised value.
 
-import { formatLocation } from "../core/diagnostics.js";
 import { numel } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
 import { defaultTarget, type Target } from "../target/target.js";
@@ -17,8 +16,8 @@ import {
   withInlined,
 } from "./grouping.js";
 import { computeType } from "./index-maps.js";
-import type { Binding, Kernel, KernelBuffer, KernelProgram, KernelSource, Schedule } from "./ir.js";
-import { atNode, attrsOf, lowerNode } from "./node-attrs.js";
+import type { Binding, Kernel, KernelBuffer, KernelProgram, Schedule } from "./ir.js";
+import { atNode, attrsOf, lowerNode, sourceOf } from "./node-attrs.js";
 import { lowerScan } from "./scan-loop.js";
 import { ScanPlacements } from "./scan-place.js";
 import { chooseRows, chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
@@ -53,15 +52,6 @@ function spaceNames(rank: number): string[] {
   const letters = ["i", "j", "k", "l"];
   if (rank <= letters.length) return letters.slice(0, rank);
   return Array.from({ length: rank }, (_, d) => `i${d}`);
-}
-
-function sourceOf(node: GraphNode): KernelSource {
-  return {
-    node: node.id,
-    op: node.op,
-    ...(node.span ? { at: formatLocation(node.span) } : {}),
-    ...(node.scope ? { scope: node.scope } : {}),
-  };
 }
 
 /** Where a view's value lives: in `node`'s buffer, shifted by `offset` along each dim. */

@@ -2,12 +2,23 @@
 // op's schema (once per node), its ops' errors as diagnostics at its span,
 // and its value through its op's lowering.
 
-import { NncError } from "../core/diagnostics.js";
+import { formatLocation, NncError } from "../core/diagnostics.js";
 import type { TensorType } from "../core/types.js";
 import type { GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
 import { type LowerContext, type LowerOperand, OpError } from "../ops/op.js";
 import type { IExpr, VExpr } from "./expr.js";
+import type { KernelSource } from "./ir.js";
+
+/** The graph node a kernel computes, as its provenance (`nnc inspect`, error traces). */
+export function sourceOf(node: GraphNode): KernelSource {
+  return {
+    node: node.id,
+    op: node.op,
+    ...(node.span ? { at: formatLocation(node.span) } : {}),
+    ...(node.scope ? { scope: node.scope } : {}),
+  };
+}
 
 const attrsCache = new WeakMap<GraphNode, Record<string, unknown>>();
 

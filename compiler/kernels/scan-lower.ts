@@ -20,7 +20,6 @@
 // This module is what both schedules share (ScanContext, KernelScope,
 // evaluate); scan-loop.ts is the entry point and scan-fuse.ts the fused step.
 
-import { formatLocation } from "../core/diagnostics.js";
 import { numel } from "../core/types.js";
 import type { Graph, GraphNode } from "../graph/graph.js";
 import { getOp } from "../ops/index.js";
@@ -53,7 +52,7 @@ import {
   type KernelStore,
   STEP_VAR,
 } from "./ir.js";
-import { lowerNode } from "./node-attrs.js";
+import { lowerNode, sourceOf } from "./node-attrs.js";
 import type { ScanPlacements } from "./scan-place.js";
 import { chooseSchedule, gridFor, threadCount, WORKGROUP_SIZE } from "./schedule.js";
 import { unrollScans } from "./unroll-scan.js";
@@ -197,15 +196,6 @@ export function remapC(c: ICond, map: ReadonlyMap<number, number>): ICond {
 }
 
 // ---------------------------------------------------------------- evaluating nodes
-
-function sourceOf(node: GraphNode): KernelSource {
-  return {
-    node: node.id,
-    op: node.op,
-    ...(node.span ? { at: formatLocation(node.span) } : {}),
-    ...(node.scope ? { scope: node.scope } : {}),
-  };
-}
 
 /** One graph level of a kernel: which nodes it evaluates in place, and how it reads the rest. */
 export interface Level {

@@ -13,22 +13,7 @@ import {
   type UnaryFn,
 } from "../ops/scalar.js";
 import type { ICond, IExpr, IVar, ReduceKind, VExpr, VType } from "./expr.js";
-import {
-  cand,
-  cor,
-  I32_MIN,
-  iadd,
-  ic,
-  icmp,
-  idiv,
-  imax,
-  imin,
-  imod,
-  imul,
-  iselect,
-  isub,
-  ivalue,
-} from "./index-expr.js";
+import * as ix from "./index-expr.js";
 import { printV } from "./print-expr.js";
 
 // ---------------------------------------------------------------- value constructors
@@ -93,14 +78,14 @@ export function vcast(x: VExpr, to: VType): VExpr {
 /** The initial value of a reduction (the result over no elements). */
 export function reduceInit(kind: ReduceKind, dtype: VType): number {
   if (kind === "sum") return 0;
-  return dtype === "i32" ? I32_MIN : Number.NEGATIVE_INFINITY;
+  return dtype === "i32" ? ix.I32_MIN : Number.NEGATIVE_INFINITY;
 }
 
 /** reduce(kind) over vars of body; extent-1 vars are substituted away, an empty range gives the init. */
 export function vreduce(kind: ReduceKind, vars: IVar[], body: VExpr): VExpr {
   if (vars.some((v) => v.extent === 0)) return vconst(reduceInit(kind, body.dtype), body.dtype);
   const ones = vars.filter((v) => v.extent === 1);
-  if (ones.length > 0) body = substV(body, new Map(ones.map((v) => [v.name, ic(0)])));
+  if (ones.length > 0) body = substV(body, new Map(ones.map((v) => [v.name, ix.ic(0)])));
   const kept = vars.filter((v) => v.extent > 1);
   if (kept.length === 0) return body;
   return { op: "reduce", kind, vars: kept, body, dtype: body.dtype };
@@ -116,25 +101,25 @@ export function substI(e: IExpr, map: ReadonlyMap<string, IExpr>): IExpr {
     case "var":
       return map.get(e.name) ?? e;
     case "value":
-      return ivalue(substV(e.v, map));
+      return ix.ivalue(substV(e.v, map));
     case "select":
-      return iselect(substCond(e.cond, map), substI(e.a, map), substI(e.b, map));
+      return ix.iselect(substCond(e.cond, map), substI(e.a, map), substI(e.b, map));
     case "add":
-      return iadd(substI(e.a, map), substI(e.b, map));
+      return ix.iadd(substI(e.a, map), substI(e.b, map));
     case "sub":
-      return isub(substI(e.a, map), substI(e.b, map));
+      return ix.isub(substI(e.a, map), substI(e.b, map));
     case "mul":
-      return imul(substI(e.a, map), substI(e.b, map));
+      return ix.imul(substI(e.a, map), substI(e.b, map));
     case "min":
-      return imin(substI(e.a, map), substI(e.b, map));
+      return ix.imin(substI(e.a, map), substI(e.b, map));
     case "max":
-      return imax(substI(e.a, map), substI(e.b, map));
+      return ix.imax(substI(e.a, map), substI(e.b, map));
     case "div":
     case "mod": {
       const a = substI(e.a, map);
       const b = substI(e.b, map);
       if (b.op !== "const") return { op: e.op, a, b };
-      return e.op === "div" ? idiv(a, b.value) : imod(a, b.value);
+      return e.op === "div" ? ix.idiv(a, b.value) : ix.imod(a, b.value);
     }
   }
 }
@@ -144,11 +129,11 @@ export function substCond(c: ICond, map: ReadonlyMap<string, IExpr>): ICond {
     case "bool":
       return c;
     case "and":
-      return cand(substCond(c.a, map), substCond(c.b, map));
+      return ix.cand(substCond(c.a, map), substCond(c.b, map));
     case "or":
-      return cor(substCond(c.a, map), substCond(c.b, map));
+      return ix.cor(substCond(c.a, map), substCond(c.b, map));
     default:
-      return icmp(c.op, substI(c.a, map), substI(c.b, map));
+      return ix.icmp(c.op, substI(c.a, map), substI(c.b, map));
   }
 }
 

@@ -17,24 +17,21 @@ import {
   imul,
   inBounds,
   isub,
-  vbinary,
-  vconst,
-  vreduce,
-  vselect,
-  vtest,
 } from "../kernels/expr.js";
-import { nonNegInt, pair, posInt } from "./attrs.js";
-import { convWeightGrad } from "./conv2d.js";
+import { nonNegInt, pair } from "./attrs.js";
+import { convAttrFields, convSum, convTaps, convWeightGrad, expectConvOperands } from "./conv2d.js";
 import { defineOp, OpError } from "./op.js";
-import { expectDTypes } from "./shape-utils.js";
-import { expectNCHW, formatHW } from "./window-geometry.js";
+import { formatHW } from "./window-geometry.js";
 
+// conv2d's fields in conv2d's order, output_padding where PyTorch puts it: the
+// parsed attributes (and so the printed graph) keep this order.
+const { stride, pad, dilation, groups } = convAttrFields;
 const convTransposeAttrs = z.strictObject({
-  stride: pair(posInt).default([1, 1]),
-  pad: pair(nonNegInt).default([0, 0]),
+  stride,
+  pad,
   output_padding: pair(nonNegInt).default([0, 0]),
-  dilation: pair(posInt).default([1, 1]),
-  groups: posInt.default(1),
+  dilation,
+  groups,
 });
 
 type ConvTransposeAttrs = z.output<typeof convTransposeAttrs>;
@@ -46,16 +43,14 @@ function transposedSize(size: number, k: number, s: number, p: number, d: number
 
 function inferConvTranspose(x: TensorType, w: TensorType, a: ConvTransposeAttrs): TensorType {
   const name = "conv_transpose2d";
-  expectDTypes(name, [x, w], ["f32"]);
-  const [n, c, h, wd] = expectNCHW(name, x, "a 4-D input [N, Cin, H, W]");
-  const [wc, og, kh, kw] = expectNCHW(name, w, "a 4-D weight [Cin, Cout/groups, kh, kw]");
+  const [[n, c, h, wd], [wc, og, kh, kw]] = expectConvOperands(
+    name,
+    x,
+    w,
+    ["a 4-D input [N, Cin, H, W]", "a 4-D weight [Cin, Cout/groups, kh, kw]"],
+    a.groups,
+  );
   const g = a.groups;
-  if (c % g !== 0) {
-    throw new OpError(
-      "NN4002",
-      `${name}: input channels (${c}) are not divisible by groups (${g})`,
-    );
-  }
   if (c !== wc) {
     throw new OpError("NN4002", `${name}: input has ${c} channels but the weight expects ${wc}`);
   }
@@ -137,15 +132,12 @@ export const convTranspose2d = defineOp({
       return [idiv(t, s), cand(icmp("eq", imod(t, s), 0), inBounds(idiv(t, s), size))];
     };
     return ([n, o, oh, ow]) => {
-      const ci = ctx.fresh("ci", Cg);
-      const kh = ctx.fresh("kh", KH);
-      const kw = ctx.fresh("kw", KW);
-      const c = a.groups === 1 ? ci : iadd(imul(idiv(o!, Og), Cg), ci);
+      const { ci, kh, kw, c } = convTaps(ctx, o!, [Og, Cg, KH, KW], a.groups);
       const [ih, hOk] = source(oh!, kh, 0, H);
       const [iw, wOk] = source(ow!, kw, 1, W);
-      const xv = vselect(vtest(cand(hOk, wOk)), x!.at([n!, c, ih, iw]), vconst(0, "f32"));
-      const wv = w!.at([c, a.groups === 1 ? o! : imod(o!, Og), kh, kw]);
-      return vreduce("sum", [kh, kw, ci], vbinary("mul", xv, wv));
+      const xAt = x!.at([n!, c, ih, iw]);
+      const wAt = w!.at([c, a.groups === 1 ? o! : imod(o!, Og), kh, kw]);
+      return convSum({ ci, kh, kw }, cand(hOk, wOk), xAt, wAt);
     };
   },
   flops: ([x, w]) => {

@@ -7,11 +7,15 @@ import type { Tensor } from "../core/tensor.js";
 import { numel, type TensorType } from "../core/types.js";
 import {
   cand,
+  type ICond,
+  type IExpr,
+  type IVar,
   iadd,
   idiv,
   imul,
   inBounds,
   isub,
+  type VExpr,
   vbinary,
   vconst,
   vreduce,
@@ -19,27 +23,53 @@ import {
   vtest,
 } from "../kernels/expr.js";
 import { nonNegInt, pair, posInt } from "./attrs.js";
-import { defineOp, type GradBuilder, OpError } from "./op.js";
+import { defineOp, type GradBuilder, type LowerContext, OpError } from "./op.js";
 import { expectDTypes } from "./shape-utils.js";
 import { expectNCHW, formatHW, formatPad, windowOutSize } from "./window-geometry.js";
 
-const conv2dAttrs = z.strictObject({
+/** The window attributes conv2d and conv_transpose2d share. */
+export const convAttrFields = {
   stride: pair(posInt).default([1, 1]),
   pad: pair(nonNegInt).default([0, 0]),
   dilation: pair(posInt).default([1, 1]),
   groups: posInt.default(1),
-});
+};
+
+const conv2dAttrs = z.strictObject(convAttrFields);
 
 type Conv2dAttrs = z.output<typeof conv2dAttrs>;
 
-function inferConv2d(x: TensorType, w: TensorType, a: Conv2dAttrs): TensorType {
-  expectDTypes("conv2d", [x, w], ["f32"]);
-  const [n, c, h, wd] = expectNCHW("conv2d", x, "a 4-D input [N, C, H, W]");
-  const [o, cg, kh, kw] = expectNCHW("conv2d", w, "a 4-D weight [O, C/groups, kh, kw]");
-  const g = a.groups;
-  if (c % g !== 0) {
-    throw new OpError("NN4002", `conv2d: input channels (${c}) are not divisible by groups (${g})`);
+type NCHW = [number, number, number, number];
+
+/** The operand checks of both convolutions: f32, 4-D, input channels divisible by the groups. */
+export function expectConvOperands(
+  name: string,
+  x: TensorType,
+  w: TensorType,
+  what: [input: string, weight: string],
+  groups: number,
+): [NCHW, NCHW] {
+  expectDTypes(name, [x, w], ["f32"]);
+  const xs = expectNCHW(name, x, what[0]);
+  const ws = expectNCHW(name, w, what[1]);
+  if (xs[1] % groups !== 0) {
+    throw new OpError(
+      "NN4002",
+      `${name}: input channels (${xs[1]}) are not divisible by groups (${groups})`,
+    );
   }
+  return [xs, ws];
+}
+
+function inferConv2d(x: TensorType, w: TensorType, a: Conv2dAttrs): TensorType {
+  const [[n, c, h, wd], [o, cg, kh, kw]] = expectConvOperands(
+    "conv2d",
+    x,
+    w,
+    ["a 4-D input [N, C, H, W]", "a 4-D weight [O, C/groups, kh, kw]"],
+    a.groups,
+  );
+  const g = a.groups;
   if (c !== cg * g) {
     throw new OpError(
       "NN4002",
@@ -107,6 +137,36 @@ export function convWeightGrad(
   return g.emit("permute", [cut], { perm: [1, 0, 2, 3] });
 }
 
+/** The reduction variables of one output element: channel within the group, kernel row, column. */
+interface Taps {
+  ci: IVar;
+  kh: IVar;
+  kw: IVar;
+}
+
+/**
+ * Fresh taps for output channel `o` of a convolution lowering, and the input
+ * channel `c` they read (the group's first channel plus ci).
+ */
+export function convTaps(
+  ctx: LowerContext,
+  o: IExpr,
+  [Og, Cg, KH, KW]: NCHW,
+  groups: number,
+): Taps & { c: IExpr } {
+  const ci = ctx.fresh("ci", Cg);
+  const kh = ctx.fresh("kh", KH);
+  const kw = ctx.fresh("kw", KW);
+  const c = groups === 1 ? ci : iadd(imul(idiv(o, Og), Cg), ci);
+  return { ci, kh, kw, c };
+}
+
+/** Σ over the taps of the input (zero where `inside` fails: padding) times the weight. */
+export function convSum(t: Taps, inside: ICond, xAt: VExpr, wAt: VExpr): VExpr {
+  const xv = vselect(vtest(inside), xAt, vconst(0, "f32"));
+  return vreduce("sum", [t.kh, t.kw, t.ci], vbinary("mul", xv, wAt));
+}
+
 export const conv2d = defineOp({
   name: "conv2d",
   category: "out-elementwise-fusable",
@@ -158,15 +218,11 @@ export const conv2d = defineOp({
     const [, Cg, KH, KW] = w!.type.shape as [number, number, number, number];
     const Og = out.shape[1]! / a.groups;
     return ([n, o, oh, ow]) => {
-      const ci = ctx.fresh("ci", Cg);
-      const kh = ctx.fresh("kh", KH);
-      const kw = ctx.fresh("kw", KW);
-      const c = a.groups === 1 ? ci : iadd(imul(idiv(o!, Og), Cg), ci);
+      const { ci, kh, kw, c } = convTaps(ctx, o!, [Og, Cg, KH, KW], a.groups);
       const ih = iadd(isub(imul(oh!, a.stride[0]), a.pad[0]), imul(kh, a.dilation[0]));
       const iw = iadd(isub(imul(ow!, a.stride[1]), a.pad[1]), imul(kw, a.dilation[1]));
-      const inside = vtest(cand(inBounds(ih, H), inBounds(iw, W)));
-      const xv = vselect(inside, x!.at([n!, c, ih, iw]), vconst(0, "f32"));
-      return vreduce("sum", [kh, kw, ci], vbinary("mul", xv, w!.at([o!, ci, kh, kw])));
+      const inside = cand(inBounds(ih, H), inBounds(iw, W));
+      return convSum({ ci, kh, kw }, inside, x!.at([n!, c, ih, iw]), w!.at([o!, ci, kh, kw]));
     };
   },
   flops: ([, w], out) => {

@@ -6,15 +6,7 @@ import { fail } from "../../compiler/core/diagnostics.js";
 import { MAX_WEIGHT_BYTES, readRegularFile } from "../../compiler/core/files.js";
 import type { Tensor } from "../../compiler/core/tensor.js";
 import { type DType, numel } from "../../compiler/core/types.js";
-import {
-  f32FromLE,
-  f64FromLE,
-  i32FromLE,
-  i64FromLE,
-  plainBytes,
-  toLEBytes,
-  writeFileAtomic,
-} from "./bytes.js";
+import * as bytesLE from "./bytes.js";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const ARRAY_ALIGN = 64;
@@ -151,7 +143,7 @@ function parseHeader(text: string, file: string): NpyHeader {
 
 /** The tensor in an in-memory .npy file; `file` names it in errors. */
 export function decodeNpy(bytes: Uint8Array, file: string): Tensor {
-  bytes = plainBytes(bytes);
+  bytes = bytesLE.plainBytes(bytes);
   if (bytes.length < 10) bad(file, `truncated: ${bytes.length} bytes is shorter than the preamble`);
   if (!MAGIC.every((b, i) => bytes[i] === b)) bad(file, "not a .npy file (bad magic string)");
   const major = bytes[6]!;
@@ -208,14 +200,14 @@ export function decodeNpy(bytes: Uint8Array, file: string): Tensor {
   }
   switch (header.descr) {
     case "<f4":
-      return { dtype: "f32", shape, data: f32FromLE(raw) };
+      return { dtype: "f32", shape, data: bytesLE.f32FromLE(raw) };
     case "<f8":
       // float64 narrows to float32 with one rounding (to nearest, ties to even).
-      return { dtype: "f32", shape, data: Float32Array.from(f64FromLE(raw)) };
+      return { dtype: "f32", shape, data: Float32Array.from(bytesLE.f64FromLE(raw)) };
     case "<i4":
-      return { dtype: "i32", shape, data: i32FromLE(raw) };
+      return { dtype: "i32", shape, data: bytesLE.i32FromLE(raw) };
     case "<i8": {
-      const wide = i64FromLE(raw);
+      const wide = bytesLE.i64FromLE(raw);
       const data = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = wide[i]!;
@@ -256,7 +248,7 @@ export function encodeNpy(t: Tensor): Uint8Array {
   const major = padded(10) <= 0xffff ? 1 : 2;
   const prefix = major === 1 ? 10 : 12;
   const headerLength = padded(prefix);
-  const data = toLEBytes(t.data);
+  const data = bytesLE.toLEBytes(t.data);
 
   const out = new Uint8Array(prefix + headerLength + data.length);
   out.set(MAGIC, 0);
@@ -274,5 +266,5 @@ export function encodeNpy(t: Tensor): Uint8Array {
 
 /** Writes a .npy file atomically (temp file in the same folder, then rename). */
 export function writeNpy(path: string, t: Tensor): void {
-  writeFileAtomic(path, encodeNpy(t));
+  bytesLE.writeFileAtomic(path, encodeNpy(t));
 }

@@ -9,6 +9,7 @@ import type { Tensor } from "../../compiler/core/tensor.js";
 import { closeGpu, compile, NncError } from "../../compiler/index.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
 import { seededInput, seededParams } from "../../runtime/weights/seeded.js";
+import { nncError } from "../nnc-error.js";
 
 // Counts how often the seeded initializer runs: once per session, not per run.
 vi.mock("../../runtime/weights/seeded.js", async (original) => {
@@ -23,16 +24,6 @@ const hasAdapter = async () => ({ ok: true, detail: "test: an adapter" });
 const mlp = () => compile({ file: "examples/mlp.nn" }, { args: { hidden: 32 } });
 const input = (n: number) =>
   new Map([["input", seededInput("input", [n, 784], { kind: "uniform", scale: 1 })]]);
-
-async function nncError(p: Promise<unknown>): Promise<NncError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof NncError) return e;
-    throw e;
-  }
-  throw new Error("expected an NncError");
-}
 
 /** SPEC.md §7's whole-model tolerance: |Δ| ≤ max(1e-5, 1e-4·max|cpu|) + 1e-3·|cpu|. */
 function expectClose(got: Tensor, want: Tensor): void {

@@ -18,18 +18,10 @@ import {
 } from "../../compiler/kernels/lower.js";
 import { seededParams } from "../../runtime/weights/seeded.js";
 import { GraphBuilder } from "../cpu/graph-builder.js";
+import { rng } from "../fuzz/fuzz.js";
 
-/** mulberry32: a tiny deterministic generator. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, the fuzzer's generator, for the kernel tests too.
+export { rng };
 
 /** f32 in [-1, 1), i32 in [0, intRange), bool 0/1. */
 export function randomTensor(dtype: DType, shape: number[], seed: number, intRange = 5): Tensor {

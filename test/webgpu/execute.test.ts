@@ -3,23 +3,14 @@
 // when this machine has no WebGPU adapter (see test/global-setup.ts).
 
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { NncError } from "../../compiler/core/diagnostics.js";
+import type { NncError } from "../../compiler/core/diagnostics.js";
 import { type Tensor, tensorOf } from "../../compiler/core/tensor.js";
 import { closeGpu } from "../../runtime/webgpu/device.js";
 import { GpuPlan } from "../../runtime/webgpu/execute.js";
+import { nncError } from "../nnc-error.js";
 import { addWgsl, buffer, compareWgsl, kernel, plan, sumWgsl } from "./plans.js";
 
 const gpu = inject("gpu");
-
-async function nncError(p: Promise<unknown>): Promise<NncError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof NncError) return e;
-    throw e;
-  }
-  throw new Error("expected an NncError");
-}
 
 const f32 = (shape: number[], v: number[]) => tensorOf("f32", shape, v);
 const ins = (o: Record<string, Tensor>) => new Map(Object.entries(o));

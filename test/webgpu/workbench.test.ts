@@ -6,21 +6,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { toIHWO } from "../../bench/kernels/conv2d/kernel.js";
 import { naiveConv } from "../../bench/kernels/conv2d/naive.js";
 import { registerTiledConv } from "../../bench/kernels/conv2d/register-tiled.js";
-import {
-  type Bench,
-  makeKernel,
-  maxRelError,
-  openBench,
-  readBuffer,
-  seeded,
-  storageBuffer,
-} from "../../bench/kernels/harness.js";
+import { type Bench, maxRelError, openBench, seeded } from "../../bench/kernels/harness.js";
 import type { MatmulKernel } from "../../bench/kernels/matmul/kernel.js";
 import { naiveMatmul } from "../../bench/kernels/matmul/naive.js";
 import { registerTiledMatmul } from "../../bench/kernels/matmul/register-tiled.js";
 import { sharedRegisterMatmul } from "../../bench/kernels/matmul/workgroup-tiled.js";
 import { type ConvShape, conv2dRef, convOut, matmulRef } from "../../bench/kernels/reference.js";
-import { dispatchOnce } from "../../bench/kernels/workbench.js";
+import { runOnce } from "../../bench/kernels/workbench.js";
 
 describe.skipIf(!inject("gpu").ok)("workbench kernels match the CPU reference", () => {
   let bench: Bench;
@@ -29,21 +21,8 @@ describe.skipIf(!inject("gpu").ok)("workbench kernels match the CPU reference", 
   });
   afterAll(() => bench?.close());
 
-  async function run(
-    wgsl: string,
-    inputs: Float32Array[],
-    out: number,
-    grid: [number, number, number],
-  ) {
-    const bufs = [
-      ...inputs.map((d) => storageBuffer(bench.device, d)),
-      storageBuffer(bench.device, out),
-    ];
-    dispatchOnce(bench.device, await makeKernel(bench.device, wgsl, bufs, grid));
-    const got = await readBuffer(bench.device, bufs[bufs.length - 1]!);
-    for (const b of bufs) b.destroy();
-    return got;
-  }
+  const run = (wgsl: string, inputs: Float32Array[], out: number, grid: [number, number, number]) =>
+    runOnce(bench.device, wgsl, inputs, out, grid);
 
   const matmuls: [MatmulKernel, { M: number; N: number; K: number }][] = [
     [naiveMatmul(8, 8), { M: 37, N: 52, K: 20 }],
