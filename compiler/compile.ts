@@ -13,6 +13,7 @@ import {
   type Elaborated,
   elaborateEntry,
   type InputSpec,
+  type Mode,
   pickEntry,
   unboundDimsNote,
 } from "./elaborate/entry.js";
@@ -70,6 +71,11 @@ export interface CompileOptions {
   importRoots?: string[];
   /** Labelled layers whose values become extra outputs, named by their label (`--output`). */
   taps?: string[];
+  /**
+   * `eval` (default): the inference function. `train`: `training` is true in
+   * .nn code (batch statistics, dropout) and updated buffers become outputs `buffer:PATH`.
+   */
+  mode?: Mode;
 }
 
 export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
@@ -203,6 +209,7 @@ export class CompiledModel {
         inputs,
         this.sources,
         this.loader.stdlibFiles,
+        this.options.mode,
       ),
     );
     if (this.options.taps?.length) addTaps(result, this.options.taps);

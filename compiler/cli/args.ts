@@ -13,7 +13,7 @@ export const usage = `usage:
   nnc check SOURCE [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]... [--depth N] [--params] [--json]
   nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
                  [--backend ${backends.join("|")}] [--output LABEL]... [--save-outputs DIR] [--values N|all] [--json]
-  nnc grad SOURCE [run's options] [--cotangent OUTPUT=seeded|FILE]... [--json]
+  nnc grad SOURCE [run's options] [--cotangent OUTPUT=seeded|FILE]... [--mode eval|train] [--json]
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
   nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
                    [--compare O0] [--json]
@@ -52,6 +52,7 @@ export const options = {
   seeded: { type: "string" },
   "allow-import": { type: "string", multiple: true },
   cotangent: { type: "string", multiple: true },
+  mode: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -117,7 +118,7 @@ export const commandFlags: Record<string, Flag[]> = {
   inspect: [...common, "shape", "stage"],
   run: [...common, "input", "weights", "backend", "json", "output", "save-outputs", "values"],
   bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
-  grad: [...common, "input", "weights", "backend", "cotangent", "json", "values"],
+  grad: [...common, "input", "weights", "backend", "cotangent", "json", "values", "mode"],
   "export-weights": [...common, "shape", "seeded"],
 };
 /** What to use instead, where a flag belongs to another command. */

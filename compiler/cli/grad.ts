@@ -48,6 +48,7 @@ export async function gradCommand(
         grads: Object.fromEntries(
           [...r.grads].map(([k, g]) => [k, { ...tensorJson(g.tensor), wrt: g.wrt }]),
         ),
+        ...(r.buffers.size > 0 ? { buffers: json(r.buffers) } : {}),
         backend: r.backend,
         entry: model.entryName,
         weights: weightsText,
@@ -61,6 +62,9 @@ export async function gradCommand(
       ...[...r.outputs].map(([k, t]) => formatOutput(k, t)),
       "gradients:",
       ...[...r.grads].map(([k, g]) => formatOutput(`∂/∂${k}`, g.tensor)),
+      ...(r.buffers.size > 0
+        ? ["buffers after the call:", ...[...r.buffers].map(([k, t]) => formatOutput(k, t))]
+        : []),
     ].join("\n"),
   );
 }

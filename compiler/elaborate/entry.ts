@@ -6,7 +6,7 @@
 import type { CallableDecl, InputParam } from "../../grammar/ast.js";
 import { diagnostic, didYouMean, NncError, type SourceMap } from "../core/diagnostics.js";
 import { type DType, isDType, type TensorType } from "../core/types.js";
-import type { Graph } from "../graph/graph.js";
+import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
 import { GraphBuilder } from "./builder.js";
 import { applyCallable, coerce, paramType } from "./calls.js";
 import { type LayerRecord, rootCtx, type Session } from "./context.js";
@@ -87,6 +87,7 @@ export function elaborateEntry(
   inputs: Record<string, InputSpec>,
   sources: SourceMap,
   stdlibFiles: Set<string>,
+  mode: Mode = "eval",
 ): Elaborated {
   const session: Session = {
     builder: new GraphBuilder(),
@@ -94,6 +95,8 @@ export function elaborateEntry(
     stdlibFiles,
     layers: [],
     work: 0,
+    training: mode === "train",
+    updates: new Map(),
   };
   const ctx = rootCtx(session);
   const owner = decl.name.name;
@@ -315,7 +318,13 @@ function nameOutputs(session: Session, result: Value, decl: CallableDecl): void 
     }
   };
   add(result.k === "tensor" ? "output" : "", result);
+  // Train mode: each updated buffer's new value, named by its state_dict path.
+  for (const [path, v] of session.updates)
+    outs.push({ name: `${BUFFER_OUTPUT}${path}`, node: v.node });
 }
+
+/** The compile mode: eval is the inference function, train uses batch statistics and updates buffers. */
+export type Mode = "eval" | "train";
 
 /** The note for symbolic input dims no shape bound: which value was used, how to choose. */
 export function unboundDimsNote(defaulted: readonly string[]): string {
