@@ -69,6 +69,8 @@ export interface Session {
   training: boolean;
   /** Buffer state_dict path → its value after the call (`update self.NAME = e`), in order. */
   updates: Map<string, TensorValue>;
+  /** `random_bits` calls so far: each call's stream is keyed by its position. */
+  draws: number;
 }
 
 export interface Ctx {

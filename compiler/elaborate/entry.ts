@@ -8,6 +8,7 @@ import { diagnostic, didYouMean, NncError, type SourceMap } from "../core/diagno
 import { type DType, isDType, type TensorType } from "../core/types.js";
 import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
 import { GraphBuilder } from "./builder.js";
+import { RNG_SEED, RNG_STEP } from "./builtins/random.js";
 import { applyCallable, coerce, paramType } from "./calls.js";
 import { type LayerRecord, rootCtx, type Session } from "./context.js";
 import { evalArg } from "./expressions.js";
@@ -97,6 +98,7 @@ export function elaborateEntry(
     work: 0,
     training: mode === "train",
     updates: new Map(),
+    draws: 0,
   };
   const ctx = rootCtx(session);
   const owner = decl.name.name;
@@ -184,6 +186,8 @@ export function elaborateEntry(
   ];
   const known = params.map((p) => p.name.name);
   for (const name of Object.keys(inputs)) {
+    // Train mode's RNG inputs are the graph's, not the entry's: random_bits declares them.
+    if (mode === "train" && (name === RNG_SEED || name === RNG_STEP)) continue;
     if (!known.includes(name)) {
       throw new NncError(
         diagnostic(
