@@ -76,7 +76,7 @@ describe("train-mode dropout", () => {
       { backend: "cpu", weights: "seeded" },
     );
     // Two equal masks would give only 0 and 4; independent ones also give 2.
-    expect(new Set(r.outputs.get("output")!.data)).toEqual(new Set([0, 2, 4]));
+    expect(new Set(r.outputs.get("output")!.data as Float32Array)).toEqual(new Set([0, 2, 4]));
   });
 
   it("is the identity in eval mode (no RNG inputs)", () => {
