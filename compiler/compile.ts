@@ -195,9 +195,12 @@ export class CompiledModel {
     }
   }
 
-  /** Elaborates the entry for these input shapes (cached per shape). */
-  elaborate(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): Elaborated {
-    const key = JSON.stringify(Object.entries(inputs).sort());
+  /** Elaborates the entry for these input shapes (cached per shape and mode; the mode defaults to the option's). */
+  elaborate(
+    inputs: Record<string, InputSpec> = this.options.inputs ?? {},
+    mode: Mode = this.options.mode ?? "eval",
+  ): Elaborated {
+    const key = JSON.stringify([mode, ...Object.entries(inputs).sort()]);
     const hit = this.cache.get(key);
     if (hit) return hit;
     const decl = pickEntry(this.module, this.entryName);
@@ -209,7 +212,7 @@ export class CompiledModel {
         inputs,
         this.sources,
         this.loader.stdlibFiles,
-        this.options.mode,
+        mode,
       ),
     );
     if (this.options.taps?.length) addTaps(result, this.options.taps);
