@@ -833,8 +833,7 @@ function evalStmt(ctx: Ctx, s: Scope, st: Stmt, last: boolean): Value | undefine
       return undefined;
     }
     case "Update":
-      // Eval mode is the inference function: buffers are constants and the update is not evaluated.
-      if (ctx.session.training) updateBuffer(ctx, s, st);
+      updateBuffer(ctx, s, st);
       return undefined;
     case "Return":
       return evalExpr(ctx, s, st.value);
@@ -853,7 +852,7 @@ function evalStmt(ctx: Ctx, s: Scope, st: Stmt, last: boolean): Value | undefine
   }
 }
 
-/** `update self.NAME = e` in train mode: records the buffer's new value (an extra graph output). */
+/** `update self.NAME = e`: checks the buffer, and in train mode records its new value (an extra graph output). */
 function updateBuffer(ctx: Ctx, scope: Scope, st: UpdateStmt): void {
   const name = st.buffer.name;
   const builder = ctx.session.builder;
@@ -870,6 +869,8 @@ function updateBuffer(ctx: Ctx, scope: Scope, st: UpdateStmt): void {
       "declare it first with `buffer NAME: [dims] init rule`; params are updated by the optimizer",
     );
   }
+  // Eval mode is the inference function: buffers stay, the value is not even evaluated.
+  if (!ctx.session.training) return;
   const path = pathOf(ctx, name);
   if (ctx.session.updates.has(path))
     raise(ctx, "NN2013", `the buffer \`${path}\` is updated twice in one call`, st.span);

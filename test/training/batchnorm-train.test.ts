@@ -71,7 +71,13 @@ describe("train and eval mode", () => {
     );
     expect(() => run("update self.w = self.w\n  x", "train")).toThrow(/NN2013/);
     expect(() => run("update self.nope = self.w\n  x", "train")).toThrow(/NN2013/);
+    expect(() => run("update self.w = self.w\n  x", "eval")).toThrow(/NN2013/);
+    const buf = "buffer b: [3] init zeros\n  update self.b = self.b + x[0]\n  x";
+    expect(run(buf, "train").outputs.map((o) => o.name)).toEqual(["output", "buffer:b"]);
     // Eval mode skips `update` without evaluating it.
-    expect(run("update self.w = self.w\n  x", "eval").outputs.length).toBe(1);
+    expect(run(buf, "eval").outputs.map((o) => o.name)).toEqual(["output"]);
+    expect(() => run("buffer b: [3] init zeros\n  update self.b = x\n  x", "train")).toThrow(
+      /NN2013/,
+    );
   });
 });
