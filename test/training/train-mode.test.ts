@@ -49,8 +49,8 @@ describe("Trainer in train mode", () => {
       [mean, variance] = torchUpdate(x, mean, variance);
       const gotMean = toNumbers(trainer.params.get("bn.running_mean")!);
       const gotVar = toNumbers(trainer.params.get("bn.running_var")!);
-      gotMean.forEach((g, j) => expect(g).toBeCloseTo(mean[j]!, 5));
-      gotVar.forEach((g, j) => expect(g).toBeCloseTo(variance[j]!, 5));
+      for (const [j, g] of gotMean.entries()) expect(g).toBeCloseTo(mean[j]!, 5);
+      for (const [j, g] of gotVar.entries()) expect(g).toBeCloseTo(variance[j]!, 5);
       expect(toNumbers(trainer.params.get("bn.num_batches_tracked")!)).toEqual([step]);
     }
   });
