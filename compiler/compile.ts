@@ -13,6 +13,7 @@ import {
   type Elaborated,
   elaborateEntry,
   type InputSpec,
+  type Mode,
   pickEntry,
   unboundDimsNote,
 } from "./elaborate/entry.js";
@@ -22,7 +23,6 @@ import { printGraph } from "./graph/print-graph.js";
 import type { KernelProgram } from "./kernels/ir.js";
 import { printGroups, printKernels } from "./kernels/print.js";
 import { getOp } from "./ops/index.js";
-import { withDerived } from "./passes/prep.js";
 import { stdlibDir as defaultStdlibDir } from "./paths.js";
 import { formatPassLog, type OptimizeOptions, type PassLog, Pipeline } from "./pipeline/index.js";
 import type { Backend } from "./run.js";
@@ -70,6 +70,11 @@ export interface CompileOptions {
   importRoots?: string[];
   /** Labelled layers whose values become extra outputs, named by their label (`--output`). */
   taps?: string[];
+  /**
+   * `eval` (default): the inference function. `train`: `training` is true in
+   * .nn code (batch statistics, dropout) and updated buffers become outputs `buffer:PATH`.
+   */
+  mode?: Mode;
 }
 
 export type Stage = "ast" | "graph" | "opt" | "kernels" | "wgsl";
@@ -189,9 +194,12 @@ export class CompiledModel {
     }
   }
 
-  /** Elaborates the entry for these input shapes (cached per shape). */
-  elaborate(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): Elaborated {
-    const key = JSON.stringify(Object.entries(inputs).sort());
+  /** Elaborates the entry for these input shapes (cached per shape and mode; the mode defaults to the option's). */
+  elaborate(
+    inputs: Record<string, InputSpec> = this.options.inputs ?? {},
+    mode: Mode = this.options.mode ?? "eval",
+  ): Elaborated {
+    const key = JSON.stringify([mode, ...Object.entries(inputs).sort()]);
     const hit = this.cache.get(key);
     if (hit) return hit;
     const decl = pickEntry(this.module, this.entryName);
@@ -203,6 +211,7 @@ export class CompiledModel {
         inputs,
         this.sources,
         this.loader.stdlibFiles,
+        mode,
       ),
     );
     if (this.options.taps?.length) addTaps(result, this.options.taps);

@@ -100,7 +100,7 @@ export interface Block {
   span: Span;
 }
 
-export type Stmt = LetStmt | ParamStmt | RequireStmt | ReturnStmt | ExprStmt;
+export type Stmt = LetStmt | ParamStmt | RequireStmt | UpdateStmt | ReturnStmt | ExprStmt;
 
 /** `let y = e` or `let i, f, g, o = split(...)` (destructuring a list or record positionally). */
 export interface LetStmt {
@@ -134,6 +134,18 @@ export interface RequireStmt {
   cond: Expr;
   message: StringLit;
   hint: StringLit | null;
+  span: Span;
+}
+
+/**
+ * `update self.running_mean = e`: the buffer's value after this call in train
+ * mode (docs/language.md, "Training mode"). `update` is not a reserved word:
+ * the statement is recognised by `update self.` at the start of a line.
+ */
+export interface UpdateStmt {
+  kind: "Update";
+  buffer: Ident;
+  value: Expr;
   span: Span;
 }
 

@@ -27,6 +27,7 @@ import {
   Colon,
   Comma,
   Def,
+  Dot,
   Equals,
   Identifier,
   Import,
@@ -390,6 +391,13 @@ export class NnParser extends ExpressionParser {
         { ALT: () => this.SUBRULE(this.letStmt) },
         { ALT: () => this.SUBRULE(this.requireStmt) },
         { ALT: () => this.SUBRULE(this.returnStmt) },
+        {
+          GATE: () =>
+            this.LA(1).image === "update" &&
+            this.LA(2).image === "self" &&
+            this.LA(3).tokenType === Dot,
+          ALT: () => this.SUBRULE(this.updateStmt),
+        },
         // `param`/`buffer` statements parse as a ParamExpr, unwrapped in exprStmt.
         { ALT: () => this.SUBRULE(this.exprStmt) },
       ],
@@ -420,6 +428,21 @@ export class NnParser extends ExpressionParser {
       cond,
       message: stringLit(message, this.file),
       hint: hint === undefined ? null : stringLit(hint, this.file),
+      span: this.span(kw),
+    }));
+  });
+
+  updateStmt = this.RULE("updateStmt", (): Stmt => {
+    const kw = this.CONSUME(Identifier);
+    this.CONSUME2(Identifier);
+    this.CONSUME(Dot);
+    const name = this.CONSUME3(Identifier);
+    this.CONSUME(Equals);
+    const value = this.SUBRULE(this.expression);
+    return this.ACTION(() => ({
+      kind: "Update",
+      buffer: ident(name, this.file),
+      value,
       span: this.span(kw),
     }));
   });

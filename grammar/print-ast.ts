@@ -112,6 +112,10 @@ function printStmt(s: Stmt, indent: number, out: string[]): void {
       );
       return;
     }
+    case "Update":
+      out.push(`${pad(indent)}Update self.${s.buffer.name} ${at(s.span)}`);
+      exprLines(s.value, indent + 1, "", out);
+      return;
     case "Return":
       out.push(`${pad(indent)}Return ${at(s.span)}`);
       exprLines(s.value, indent + 1, "", out);

@@ -6,7 +6,7 @@
 
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { TensorType } from "../core/types.js";
-import type { Graph, GraphNode } from "../graph/graph.js";
+import { BUFFER_OUTPUT, type Graph, type GraphNode } from "../graph/graph.js";
 import { type GradBuilder, getOp } from "../ops/index.js";
 import { GraphEditor } from "../passes/editor.js";
 import { Subgraph } from "./subgraph.js";
@@ -87,7 +87,8 @@ export function gradGraph(g: Graph, opts: GradOptions = {}): GradGraph {
   for (const o of g.outputs) {
     const node = ed.map.get(o.node)!;
     const type = ed.type(node);
-    if (!isFloat(type) || (opts.only && !opts.only.includes(o.name))) continue;
+    if (!isFloat(type) || o.name.startsWith(BUFFER_OUTPUT)) continue;
+    if (opts.only && !opts.only.includes(o.name)) continue;
     if (opts.seedOnes?.includes(o.name)) {
       accumulate(node, b.emit("broadcast", [b.scalar(1)], { shape: [...type.shape] }));
       continue;

@@ -13,7 +13,7 @@ export const usage = `usage:
   nnc check SOURCE [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]... [--depth N] [--params] [--json]
   nnc run SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights seeded|FILE.safetensors]
                  [--backend ${backends.join("|")}] [--output LABEL]... [--save-outputs DIR] [--values N|all] [--json]
-  nnc grad SOURCE [run's options] [--cotangent OUTPUT=seeded|FILE]... [--json]
+  nnc grad SOURCE [run's options] [--cotangent OUTPUT=seeded|FILE]... [--mode eval|train] [--json]
   nnc inspect SOURCE --stage ${stages.join("|")} [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
   nnc bench SOURCE [--entry NAME] [--arg K=V]... [--input NAME=SPEC]... [--weights ...] [--runs N]
                    [--compare O0] [--json]
@@ -58,6 +58,7 @@ export const options = {
   cotangent: { type: "string", multiple: true },
   onnx: { type: "string" },
   out: { type: "string" },
+  mode: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -123,7 +124,7 @@ export const commandFlags: Record<string, Flag[]> = {
   inspect: [...common, "shape", "stage"],
   run: [...common, "input", "weights", "backend", "json", "output", "save-outputs", "values"],
   bench: [...common, "input", "weights", "backend", "runs", "compare", "json"],
-  grad: [...common, "input", "weights", "backend", "cotangent", "json", "values"],
+  grad: [...common, "input", "weights", "backend", "cotangent", "json", "values", "mode"],
   "export-weights": [...common, "shape", "seeded"],
   export: [...common, "shape", "weights", "onnx"],
   import: ["shape", "out", "help", "version"],

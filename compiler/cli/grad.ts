@@ -37,6 +37,7 @@ export const gradCommand: ModelCommand = async (model, v, probe, io) => {
         grads: Object.fromEntries(
           [...r.grads].map(([k, g]) => [k, { ...tensorJson(g.tensor), wrt: g.wrt }]),
         ),
+        ...(r.buffers.size > 0 ? { buffers: json(r.buffers) } : {}),
         backend: r.backend,
         entry: model.entryName,
         weights: weightsText,
@@ -50,6 +51,9 @@ export const gradCommand: ModelCommand = async (model, v, probe, io) => {
       ...[...r.outputs].map(([k, t]) => formatOutput(k, t)),
       "gradients:",
       ...[...r.grads].map(([k, g]) => formatOutput(`∂/∂${k}`, g.tensor)),
+      ...(r.buffers.size > 0
+        ? ["buffers after the call:", ...[...r.buffers].map(([k, t]) => formatOutput(k, t))]
+        : []),
     ].join("\n"),
   );
 };

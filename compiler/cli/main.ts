@@ -76,7 +76,14 @@ function compileFrom(
     ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}),
     ...(v["allow-import"] ? { importRoots: v["allow-import"] } : {}),
     ...(v.output ? { taps: v.output } : {}),
+    ...(v.mode !== undefined ? { mode: modeFrom(v.mode) } : {}),
   });
+}
+
+/** `--mode train` compiles the train-mode function (batch statistics, buffer updates). */
+function modeFrom(mode: string): "eval" | "train" {
+  if (mode === "eval" || mode === "train") return mode;
+  throw new UsageError(`--mode takes eval (the default) or train, got \`${mode}\``);
 }
 
 /** `-O0` turns the optimizer off; `--disable-pass NAME` skips one pass. */

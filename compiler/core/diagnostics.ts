@@ -28,6 +28,7 @@ export const codes = {
   NN2010: "invalid parameter name",
   NN2011: "import outside the allowed directories",
   NN2012: "no layer with this label",
+  NN2013: "invalid buffer update",
   // NN3xxx: arguments, types and values
   NN3001: "unknown keyword argument",
   NN3002: "missing argument",

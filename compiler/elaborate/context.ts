@@ -8,7 +8,7 @@ import { NncError } from "../core/diagnostics.js";
 import type { Span } from "../core/span.js";
 import type { TensorType } from "../core/types.js";
 import type { GraphBuilder } from "./builder.js";
-import type { RecordValue } from "./values.js";
+import type { RecordValue, TensorValue } from "./values.js";
 
 export const limits = {
   /** Nested layer applications (recursion through defs included). */
@@ -65,6 +65,12 @@ export interface Session {
   layers: LayerRecord[];
   /** Work spent so far against limits.work. */
   work: number;
+  /** The compile mode: `training` in .nn code; `update` statements run only in train mode. */
+  training: boolean;
+  /** Buffer state_dict path → its value after the call (`update self.NAME = e`), in order. */
+  updates: Map<string, TensorValue>;
+  /** `random_bits` calls so far: each call's stream is keyed by its position. */
+  draws: number;
 }
 
 export interface Ctx {

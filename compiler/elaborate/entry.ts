@@ -6,8 +6,9 @@
 import type { CallableDecl } from "../../grammar/ast.js";
 import { diagnostic, didYouMean, NncError, type SourceMap } from "../core/diagnostics.js";
 import { type DType, isDType, type TensorType } from "../core/types.js";
-import type { Graph } from "../graph/graph.js";
+import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
 import { GraphBuilder } from "./builder.js";
+import { RNG_SEED, RNG_STEP } from "./builtins/random.js";
 import { applyCallable, coerce, declInputs, paramType } from "./calls.js";
 import { type LayerRecord, rootCtx, type Session } from "./context.js";
 import { evalArg } from "./expressions.js";
@@ -87,6 +88,7 @@ export function elaborateEntry(
   inputs: Record<string, InputSpec>,
   sources: SourceMap,
   stdlibFiles: Set<string>,
+  mode: Mode = "eval",
 ): Elaborated {
   const session: Session = {
     builder: new GraphBuilder(),
@@ -94,6 +96,9 @@ export function elaborateEntry(
     stdlibFiles,
     layers: [],
     work: 0,
+    training: mode === "train",
+    updates: new Map(),
+    draws: 0,
   };
   const ctx = rootCtx(session);
   const owner = decl.name.name;
@@ -173,6 +178,8 @@ export function elaborateEntry(
   const params = declInputs(decl);
   const known = params.map((p) => p.name.name);
   for (const name of Object.keys(inputs)) {
+    // Train mode's RNG inputs are the graph's, not the entry's: random_bits declares them.
+    if (mode === "train" && (name === RNG_SEED || name === RNG_STEP)) continue;
     if (!known.includes(name)) {
       throw new NncError(
         diagnostic(
@@ -307,7 +314,13 @@ function nameOutputs(session: Session, result: Value, decl: CallableDecl): void 
     }
   };
   add(result.k === "tensor" ? "output" : "", result);
+  // Train mode: each updated buffer's new value, named by its state_dict path.
+  for (const [path, v] of session.updates)
+    outs.push({ name: `${BUFFER_OUTPUT}${path}`, node: v.node });
 }
+
+/** The compile mode: eval is the inference function, train uses batch statistics and updates buffers. */
+export type Mode = "eval" | "train";
 
 /** The note for symbolic input dims no shape bound: which value was used, how to choose. */
 export function unboundDimsNote(defaulted: readonly string[]): string {

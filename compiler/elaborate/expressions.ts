@@ -13,10 +13,11 @@ import type {
   ParamStmt,
   Span,
   Stmt,
+  UpdateStmt,
 } from "../../grammar/ast.js";
 import { parse } from "../../grammar/parser.js";
 import { didYouMean } from "../core/diagnostics.js";
-import { type DType, formatType } from "../core/types.js";
+import { type DType, formatType, type TensorType } from "../core/types.js";
 import type { InitRule } from "../graph/graph.js";
 import { boundedString, shownLength } from "./budget.js";
 import { builtins, tensorMethods } from "./builtins/index.js";
@@ -210,6 +211,7 @@ function resolve(ctx: Ctx, scope: Scope, name: string): Value | undefined {
       endLine: 0,
       endCol: 0,
     });
+  if (name === "training") return boolV(ctx.session.training);
   if (name === "pi") return floatV(Math.PI);
   if (name === "inf") return floatV(Number.POSITIVE_INFINITY);
   if (name === "none") return NONE;
@@ -268,7 +270,7 @@ export function unknownName(ctx: Ctx, scope: Scope, name: string, span: Span): n
     ...scope.localNames(),
     ...scope.module.visibleNames(),
     ...builtins.keys(),
-    ...["true", "false", "none", "pi", "inf"],
+    ...["true", "false", "none", "pi", "inf", "training"],
   ];
   const hint = didYouMean(name, candidates, nameAliases);
   raise(ctx, "NN2001", `unknown name \`${name}\`${hint}`, span);
@@ -830,6 +832,9 @@ function evalStmt(ctx: Ctx, s: Scope, st: Stmt, last: boolean): Value | undefine
       }
       return undefined;
     }
+    case "Update":
+      updateBuffer(ctx, s, st);
+      return undefined;
     case "Return":
       return evalExpr(ctx, s, st.value);
     case "ExprStmt": {
@@ -845,6 +850,48 @@ function evalStmt(ctx: Ctx, s: Scope, st: Stmt, last: boolean): Value | undefine
       return evalExpr(ctx, s, st.expr);
     }
   }
+}
+
+/** `update self.NAME = e`: checks the buffer, and in train mode records its new value (an extra graph output). */
+function updateBuffer(ctx: Ctx, scope: Scope, st: UpdateStmt): void {
+  const name = st.buffer.name;
+  const builder = ctx.session.builder;
+  const current = ctx.self?.fields.get(name);
+  const isBuffer =
+    current?.k === "tensor" &&
+    builder.graph.params.some((p) => p.node === current.node && p.kind === "buffer");
+  if (!ctx.self || current?.k !== "tensor" || !isBuffer) {
+    raise(
+      ctx,
+      "NN2013",
+      `\`update self.${name}\` needs a buffer declared in this layer`,
+      st.buffer.span,
+      "declare it first with `buffer NAME: [dims] init rule`; params are updated by the optimizer",
+    );
+  }
+  // Eval mode is the inference function: buffers stay, the value is not even evaluated.
+  if (!ctx.session.training) return;
+  const path = pathOf(ctx, name);
+  if (ctx.session.updates.has(path))
+    raise(ctx, "NN2013", `the buffer \`${path}\` is updated twice in one call`, st.span);
+  const v = evalExpr(ctx, scope, st.value);
+  if (v.k !== "tensor" || v.owner !== builder || !sameType(v.type, current.type)) {
+    raise(
+      ctx,
+      "NN2013",
+      `\`update self.${name}\` needs a ${formatType(current.type)} tensor, got ${describe(v)}`,
+      st.value.span,
+    );
+  }
+  ctx.session.updates.set(path, v);
+}
+
+function sameType(a: TensorType, b: TensorType): boolean {
+  return (
+    a.dtype === b.dtype &&
+    a.shape.length === b.shape.length &&
+    a.shape.every((d, i) => d === b.shape[i])
+  );
 }
 
 /** `param weight: [out, in] init rule if cond`: a graph input named by the state_dict path. */

@@ -97,3 +97,10 @@ export interface Graph {
    */
   prep?: Graph;
 }
+
+/**
+ * The prefix of the outputs that carry a buffer's value after a train-mode
+ * call (`update self.NAME = e`), named by the buffer's state_dict path: state,
+ * not part of any objective, so autodiff seeds no cotangent for them.
+ */
+export const BUFFER_OUTPUT = "buffer:";

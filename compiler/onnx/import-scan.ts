@@ -3,7 +3,7 @@
 // states and stacked outputs sliced back out of scan's one [T, total] result.
 
 import { scanLayout } from "../ops/scan.js";
-import type { GraphImporter, Val } from "./import.js";
+import type { Val } from "./import.js";
 import { Attrs, fail, i32, need, type Rule, reshape } from "./import-util.js";
 
 const scan: Rule = (b, inputs, n) => {

@@ -91,6 +91,14 @@ function sigmoid(x: number): number {
 
 const call = (fn: string) => (x: string) => `${fn}(${x})`;
 
+/** fmix32 of x's 32 bits, as a signed i32 (Math.imul and >>> wrap like WGSL's u32). */
+export function fmix32(x: number): number {
+  let h = x | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
 const unaryRows = {
   // i32 results wrap (neg/abs of −2³¹ give −2³¹, two's complement, as WGSL defines them).
   neg: {
@@ -184,6 +192,24 @@ const unaryRows = {
     // exp(−x) overflows, and an intermediate infinity is indeterminate (Finite Math Assumption).
     accuracy: (x) => ({ ulp: x < -88.72 ? Infinity : 7 + 2 * Math.abs(x) }),
     grad: (b, _x, o, c) => b.emit("mul", [c, b.emit("mul", [o, b.emit("sub", [b.scalar(1), o])])]),
+  },
+  // murmur3's fmix32 on the bits of an i32 (a bijection with full avalanche):
+  // the counter-based RNG of train-mode dropout, bit-identical on every backend.
+  hash32: {
+    dtypes: ["i32"],
+    f: fmix32,
+    wgsl: call("nnc_hash32"),
+    helper: {
+      name: "nnc_hash32",
+      source: `fn nnc_hash32(x: i32) -> i32 {
+  var h = bitcast<u32>(x);
+  h = (h ^ (h >> 16u)) * 0x85ebca6bu;
+  h = (h ^ (h >> 13u)) * 0xc2b2ae35u;
+  return bitcast<i32>(h ^ (h >> 16u));
+}`,
+    },
+    builtin: "function",
+    accuracy: () => exact,
   },
   erf: {
     dtypes: ["f32"],

@@ -9,6 +9,7 @@ import { type CompiledModel, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType, sameShape } from "../core/types.js";
+import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
 import { GraphRunner } from "../graph-runner.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, loadWeights, type Weights } from "../run.js";
@@ -25,6 +26,8 @@ export interface GradResult {
   /** Parameter (state_dict name) or float input name → its gradient. */
   grads: Map<string, { wrt: "input" | "parameter"; tensor: Tensor }>;
   cotangents: Map<string, Tensor>;
+  /** Train mode: every buffer's value after the call, by state_dict name (empty in eval mode). */
+  buffers: Map<string, Tensor>;
   backend: Backend;
 }
 
@@ -79,12 +82,35 @@ export async function gradients(
     runner.dispose();
   }
   const outputs = new Map<string, Tensor>();
+  const buffers = new Map<string, Tensor>();
   const gradOut = new Map<string, { wrt: "input" | "parameter"; tensor: Tensor }>();
   const byOutput = new Map([...grads].map(([name, g]) => [g.output, { name, wrt: g.wrt }]));
   for (const [name, t] of values) {
     const g = byOutput.get(name);
     if (g) gradOut.set(g.name, { wrt: g.wrt, tensor: t });
+    else if (name.startsWith(BUFFER_OUTPUT)) buffers.set(name.slice(BUFFER_OUTPUT.length), t);
     else outputs.set(name, t);
   }
-  return { outputs, grads: gradOut, cotangents: used, backend };
+  if (model.options.mode === "train") advanceCounters(graph, params, buffers);
+  return { outputs, grads: gradOut, cotangents: used, buffers, backend };
+}
+
+/**
+ * torch's batchnorm counts its train-mode calls in the i64 buffer
+ * `num_batches_tracked`; graph arithmetic has no i64, so the host adds 1 to
+ * each such buffer of a train-mode call (stdlib/nn.nn's batchnorm).
+ */
+export function advanceCounters(
+  graph: Graph,
+  params: Map<string, Tensor>,
+  buffers: Map<string, Tensor>,
+): void {
+  for (const p of graph.params) {
+    const leaf = p.name.slice(p.name.lastIndexOf(".") + 1);
+    if (p.kind !== "buffer" || leaf !== "num_batches_tracked" || p.type.dtype !== "i64") continue;
+    const old = params.get(p.name)!;
+    if (!(old.data instanceof BigInt64Array)) continue;
+    const data = old.data.map((x) => x + 1n);
+    buffers.set(p.name, { ...old, data });
+  }
 }

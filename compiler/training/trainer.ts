@@ -7,10 +7,12 @@ import { type CompiledModel, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { numel } from "../core/types.js";
-import type { Graph } from "../graph/graph.js";
+import { RNG_SEED, RNG_STEP } from "../elaborate/builtins/random.js";
+import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
 import { GraphRunner } from "../graph-runner.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, loadWeights, type Weights } from "../run.js";
+import { advanceCounters } from "./grad.js";
 import {
   newParamName,
   newStateName,
@@ -29,6 +31,8 @@ export interface TrainerOptions {
   backend?: Backend;
   /** The starting parameters: seeded (SPEC.md's initializer), a checkpoint, or tensors. */
   weights?: Weights;
+  /** The dropout RNG's seed (graph input rng:seed; rng:step is the step number). Default 0. */
+  seed?: number;
 }
 
 export interface StepResult {
@@ -40,6 +44,7 @@ export interface StepResult {
 }
 
 const scalar = (v: number): Tensor => ({ dtype: "f32", shape: [], data: Float32Array.of(v) });
+const int32 = (v: number): Tensor => ({ dtype: "i32", shape: [], data: Int32Array.of(v) });
 
 export class Trainer {
   /** Steps taken so far. */
@@ -65,7 +70,8 @@ export class Trainer {
     const key = JSON.stringify(Object.entries(shapes).sort());
     const hit = this.plans.get(key);
     if (hit) return hit;
-    const objective = this.model.elaborate(shapes).graph;
+    // Steps run the train-mode function: batch statistics, buffer updates, dropout.
+    const objective = this.model.elaborate(shapes, "train").graph;
     const step = stepGraph(objective, this.options.optimizer);
     const m = this.model;
     const runner = new GraphRunner(step.graph, this.backend, m.target, m.options.optimize);
@@ -99,6 +105,8 @@ export class Trainer {
     if (has(STEP_INPUTS.first)) feed.set(STEP_INPUTS.first, scalar(t === 1 ? 1 : 0));
     if (has(STEP_INPUTS.bc1)) feed.set(STEP_INPUTS.bc1, scalar(1 - (o.beta1 ?? 0.9) ** t));
     if (has(STEP_INPUTS.bc2)) feed.set(STEP_INPUTS.bc2, scalar(1 - (o.beta2 ?? 0.999) ** t));
+    if (has(RNG_SEED)) feed.set(RNG_SEED, int32(this.options.seed ?? 0));
+    if (has(RNG_STEP)) feed.set(RNG_STEP, int32(t));
     for (const [k, v] of this.state) feed.set(k, v);
     const params = withDerived(graph, this.params);
     const values = await runner.run(feed, params);
@@ -117,12 +125,22 @@ export class Trainer {
     const next = new Map(this.params);
     for (const p of step.params) next.set(p.name, values.get(newParamName(p.name))!);
     for (const s of step.state) this.state.set(s.name, values.get(newStateName(s.name))!);
+    // Buffers carry from step to step like params: running statistics, batch counters.
+    const buffers = new Map<string, Tensor>();
+    for (const [k, v] of values)
+      if (k.startsWith(BUFFER_OUTPUT)) buffers.set(k.slice(BUFFER_OUTPUT.length), v);
+    advanceCounters(graph, this.params, buffers);
+    for (const [k, v] of buffers) next.set(k, v);
     this.params = next;
     this.step = t;
     const outputs = new Map(
       [...values].filter(
         ([k]) =>
-          k !== "loss" && k !== step.gradNorm && !k.startsWith("param:") && !k.startsWith("state:"),
+          k !== "loss" &&
+          k !== step.gradNorm &&
+          !k.startsWith("param:") &&
+          !k.startsWith("state:") &&
+          !k.startsWith(BUFFER_OUTPUT),
       ),
     );
     const norm = step.gradNorm ? values.get(step.gradNorm) : undefined;
@@ -141,7 +159,8 @@ export class Trainer {
     let runner = this.evals.get(key);
     if (!runner) {
       const m = this.model;
-      const objective = m.elaborate(shapesOf(batch)).graph;
+      // Evaluation is the inference function: running statistics, no dropout.
+      const objective = m.elaborate(shapesOf(batch), "eval").graph;
       runner = new GraphRunner(objective, this.backend, m.target, m.options.optimize);
       this.evals.set(key, runner);
     }

@@ -30,7 +30,14 @@ export interface GradFixture extends Fixture {
 
 interface GradJson extends JsonOut {
   grads: Record<string, { shape: number[]; dtype: string; data: number[]; wrt: string }>;
+  buffers?: Record<string, { shape: number[]; dtype: string; data: number[] }>;
 }
+
+/** batchnorm2d_train's buffers after its one train-mode call (float ones with their own atol). */
+type BuffersAfter = Record<
+  string,
+  { shape: number[]; dtype: string; atol?: number; data: number[] }
+>;
 
 export function loadGradFixture(name: string): GradFixture {
   return JSON.parse(readFileSync(fixturePath(`grad/${name}.json`), "utf8")) as GradFixture;
@@ -76,6 +83,22 @@ export async function checkGradCase(c: Case, flags: string[]): Promise<Mismatch[
       ...(rec.summary ? { summary: rec.summary } : {}),
     };
     bad.push(...compareOutput(gradTol, want, got.data, got.shape));
+  }
+  const after = (fx as GradFixture & { buffers_after?: BuffersAfter }).buffers_after ?? {};
+  for (const [name, rec] of Object.entries(after)) {
+    const got = res.buffers?.[name];
+    if (!got) {
+      missing(`buffer ${name}`);
+      continue;
+    }
+    const want: FixtureTensor = {
+      name: `buffer ${name}`,
+      shape: rec.shape,
+      dtype: rec.dtype,
+      atol: rec.atol ?? 0,
+      data: rec.data,
+    };
+    bad.push(...compareOutput(fx, want, got.data.map(Number), got.shape));
   }
   const extra = Object.keys(res.grads).filter((k) => !(k in fx.grads) && !c.rename?.[k]);
   for (const k of extra)

@@ -17,7 +17,8 @@ const cases = gradCases();
 
 describe("grad fixtures", () => {
   it("covers every forward case that has a gradient fixture", () => {
-    // SPEC.md §12.2: 49 shared grad fixtures; batchnorm2d_train has no forward case (train mode).
+    // SPEC.md §12.2: 49 shared grad fixtures; batchnorm2d_train has no forward case (train mode:
+    // batchnorm-train.test.ts checks it).
     expect(cases.length).toBe(48);
   });
   for (const backend of ["cpu", "webgpu"] as const) {

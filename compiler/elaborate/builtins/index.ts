@@ -7,3 +7,5 @@ import "./scan.js";
 
 export type { Builtin, ParamType } from "./builtin.js";
 export { builtins, tensorMethods } from "./builtin.js";
+
+import "./random.js";
