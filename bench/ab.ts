@@ -15,11 +15,10 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { aliases, workloads } from "./workloads/peer-workloads.js";
 
+/** The fields of `nnc bench --json` compared here. */
 interface BenchJson {
-  warmMs: number;
-  coldMs: number;
-  setupMs?: number;
-  target?: string;
+  warm_ms: number;
+  cold_ms: number;
 }
 
 function bench(checkout: string, args: string[], runs: number): Promise<BenchJson> {
@@ -79,8 +78,8 @@ for (const name of values.w!.split(/\s+/).filter(Boolean)) {
     for (const side of r % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const))
       got[side].push(await bench(dirs[side], w.nnc, runs));
   }
-  const warm = (s: "A" | "B") => got[s].map((g) => g.warmMs);
-  const cold = (s: "A" | "B") => got[s].map((g) => g.coldMs);
+  const warm = (s: "A" | "B") => got[s].map((g) => g.warm_ms);
+  const cold = (s: "A" | "B") => got[s].map((g) => g.cold_ms);
   const f = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(", ");
   process.stdout.write(
     `| ${w.label} | ${f(warm("A"))} | ${f(warm("B"))} | ${(median(warm("B")) / median(warm("A"))).toFixed(2)} | ${median(cold("A")).toFixed(0)} | ${median(cold("B")).toFixed(0)} | ${(median(cold("B")) / median(cold("A"))).toFixed(2)} |\n`,

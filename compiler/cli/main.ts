@@ -249,14 +249,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case "import":
         importCommand(source, v.out, shapesFrom(v), io);
         return 0;
-      case "export":
-        exportCommand(
-          compileFrom(source, v, sources, await targetFor(choice, undefined, io)),
-          v,
-          shapesFrom(v),
-          io,
-        );
-        return 0;
       case "inspect":
         inspect(
           compileFrom(source, v, sources, await targetFor(choice, probed, io), shapesFrom(v)),
@@ -264,14 +256,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io,
         );
         return 0;
-      case "export-weights":
-        exportWeights(
-          compileFrom(source, v, sources, await targetFor(choice, undefined, io)),
-          v,
-          shapesFrom(v),
-          io,
-        );
+      case "export":
+      case "export-weights": {
+        // ONNX, or the seeded weights as safetensors: neither depends on the target.
+        const model = compileFrom(source, v, sources, await targetFor(choice, undefined, io));
+        (command === "export" ? exportCommand : exportWeights)(model, v, shapesFrom(v), io);
         return 0;
+      }
       case "run":
         try {
           checkBackendFlag(v);

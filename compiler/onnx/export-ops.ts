@@ -72,6 +72,26 @@ const ints = (v: unknown) => v as number[];
 /** [top, left, bottom, right]: ONNX lists every begin, then every end. */
 const pads2d = (p: [number, number]) => [p[0], p[1], p[0], p[1]];
 
+/** Conv and ConvTranspose: the same window attributes (ConvTranspose adds output_padding). */
+function convRule(op: "Conv" | "ConvTranspose"): Rule {
+  return (ctx, [x, w], out) => {
+    const a = ctx.graphNode.attrs;
+    ctx.node(
+      op,
+      [x!, w!],
+      out,
+      attrs({
+        kernel_shape: ctx.inputType(1).shape.slice(2),
+        strides: ints(a.stride),
+        pads: pads2d(pair(a.pad)),
+        ...(op === "ConvTranspose" ? { output_padding: ints(a.output_padding) } : {}),
+        dilations: ints(a.dilation),
+        group: a.groups as number,
+      }),
+    );
+  };
+}
+
 function reduceRule(opType: string): Rule {
   return (ctx, [x], out) => {
     const a = ctx.graphNode.attrs as { axes: number[]; keepdims: boolean };
@@ -120,39 +140,9 @@ export const rules: Record<string, Rule> = {
   reduce_max: reduceRule("ReduceMax"),
   reduce_mean: reduceRule("ReduceMean"),
   matmul: (ctx, [a, b], out) => ctx.node("MatMul", [a!, b!], out),
-  conv2d: (ctx, [x, w], out) => {
-    const a = ctx.graphNode.attrs;
-    const kernel = ctx.inputType(1).shape.slice(2);
-    ctx.node(
-      "Conv",
-      [x!, w!],
-      out,
-      attrs({
-        kernel_shape: kernel,
-        strides: ints(a.stride),
-        pads: pads2d(pair(a.pad)),
-        dilations: ints(a.dilation),
-        group: a.groups as number,
-      }),
-    );
-  },
-  conv_transpose2d: (ctx, [x, w], out) => {
-    const a = ctx.graphNode.attrs;
-    const kernel = ctx.inputType(1).shape.slice(2);
-    ctx.node(
-      "ConvTranspose",
-      [x!, w!],
-      out,
-      attrs({
-        kernel_shape: kernel,
-        strides: ints(a.stride),
-        pads: pads2d(pair(a.pad)),
-        output_padding: ints(a.output_padding),
-        dilations: ints(a.dilation),
-        group: a.groups as number,
-      }),
-    );
-  },
+  conv2d: convRule("Conv"),
+  conv_transpose2d: convRule("ConvTranspose"),
+
   pool2d: (ctx, [x], out) => {
     const a = ctx.graphNode.attrs as {
       kind: "max" | "avg";

@@ -50,13 +50,7 @@ function asymmetric(
   value: number,
 ): { x: Val; pad: [number, number] } {
   if (p[0] === p[2] && p[1] === p[3]) return { x, pad: [p[0]!, p[1]!] };
-  const pads = [
-    [0, 0],
-    [0, 0],
-    [p[0]!, p[2]!],
-    [p[1]!, p[3]!],
-  ];
-  return { x: b.op("pad", [x], { pads, value }), pad: [0, 0] };
+  return asymmetricForce(b, x, p, value);
 }
 
 const conv: Rule = (b, inputs, n) => {
