@@ -27,6 +27,7 @@ import { gradCommand } from "./grad.js";
 import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
 import { type Io, runCommand } from "./run-command.js";
 import { type TargetChoice, targetFlag, targetFor } from "./target.js";
+import { trainCommand } from "./train.js";
 import { exportWeights, formatParams, paramList } from "./weights-command.js";
 
 export type { Io };
@@ -269,6 +270,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
+      case "train":
+        try {
+          checkBackendFlag(v);
+          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
+          const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
+          const target = await targetFor(choice, facts, io, { quiet: true });
+          return await trainCommand(compileFrom(source, v, sources, target), v, probe, io);
+        } finally {
+          await closeGpu();
+        }
       case "bench":
         try {
           await benchCommand(source, v, sources, choice, io);
@@ -278,7 +289,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 0;
       default:
         throw new UsageError(
-          `unknown command \`${command}\` (check, run, grad, inspect, bench, export-weights)`,
+          `unknown command \`${command}\` (check, run, grad, train, inspect, bench, export-weights)`,
         );
     }
   } catch (e) {
