@@ -35,6 +35,8 @@ if (mode === "split" && a) {
   }
   console.log(`accuracy ${((100 * right) / n).toFixed(2)}% (${right}/${n})`);
 } else {
-  console.error("usage: digits-holdout.ts split OUT_DIR [FRACTION] [SEED] | score LOGITS.npy LABELS.npy");
+  console.error(
+    "usage: digits-holdout.ts split OUT_DIR [FRACTION] [SEED] | score LOGITS.npy LABELS.npy",
+  );
   process.exit(2);
 }
