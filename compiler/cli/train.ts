@@ -192,7 +192,8 @@ export async function trainCommand(
   });
   let epoch0 = 0;
   // Compiles the step (and checks the objective: a scalar loss, something to train) before any data moves.
-  const first = train.take([0]);
+  // At the batch size the epochs use, so this is the plan they run.
+  const first = train.take(Array.from({ length: Math.min(batch, train.size) }, (_, i) => i));
   trainer.compiled(toTensors(first));
   if (v.resume) epoch0 = resume(trainer, v.resume);
 

@@ -196,7 +196,7 @@ describe("nnc train", () => {
       ...rest,
     ];
     expect(await err(...train("unreduced", ...data))).toMatch(
-      /NN8102[\s\S]*`loss` must be a scalar f32, got f32\[1, 3\]/,
+      /NN8102[\s\S]*`loss` must be a scalar f32, got f32\[32, 3\]/,
     );
     const x3 = bad("x3.npy", { dtype: "f32", shape: [N, 3], data: new Float32Array(N * 3) });
     expect(await err(...train("fixed", "--data", `input=${x3}`, "--data", `target=${ys}`))).toMatch(
