@@ -243,6 +243,8 @@ export async function trainCommand(
             `\repoch ${epoch + 1}/${epochs} ${bar} ${k}/${steps} loss ${(loss / seen).toFixed(4)}${labels ? ` acc ${((100 * right) / seen).toFixed(1)}%` : ""} ${rate.toFixed(0)} ex/s ETA ${clock((train.size - seen) / rate)}  `,
           );
         }
+        // A step on the CPU never yields to the event loop: let a pending SIGINT's handler run.
+        await new Promise((r) => setImmediate(r));
         if (interrupted) break;
       }
       if (tty) process.stderr.write("\n");

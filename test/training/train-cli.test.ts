@@ -147,6 +147,21 @@ describe("nnc train", () => {
       expect([...(b.get(k)!.data as Float32Array)]).toEqual([...(t.data as Float32Array)]);
   });
 
+  it("Ctrl-C saves the parameters reached and exits 130", async () => {
+    const ck = join(dir, "int.safetensors");
+    const log = join(dir, "int.jsonl");
+    const running = cli(...base, "--epochs", "50", "--save", ck, "--log", log);
+    // process.emit reaches only the listeners: before train installs its own, nothing happens.
+    const tick = setInterval(() => process.emit("SIGINT"), 1);
+    const r = await running.finally(() => clearInterval(tick));
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/interrupted in epoch 1 at step \d+; saved/);
+    const last = lines(log).at(-1)!;
+    expect(last.interrupted).toBe(true);
+    expect(last.epoch).toBeLessThan(50);
+    expect(readSafetensors(ck).get("fc1.weight")!.shape).toEqual([8, 4]);
+  });
+
   it("reads IDX files (gzipped u8 images scaled to [0, 1], reshaped 2×2 → 4) with SGD and momentum", async () => {
     const dims = (d: number[]) => d.flatMap((v) => [0, 0, 0, v]);
     const img = Uint8Array.from({ length: N * 4 }, (_, i) => Math.round((x[i]! + 0.5) * 255));
