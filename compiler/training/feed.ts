@@ -12,7 +12,9 @@ import type { Tensor } from "../core/tensor.js";
 import { type DType, formatType, numel } from "../core/types.js";
 import type { Graph } from "../graph/graph.js";
 
-const fmt = (shape: readonly number[]) => `[${shape.join(", ")}]`;
+const fmt = (shape: readonly (number | string)[]) => `[${shape.join(", ")}]`;
+/** A batch's shape with its first axis written N. */
+const batched = (perExample: readonly number[]) => fmt(["N", ...perExample]);
 
 function convert(name: string, a: DataArray, dtype: DType): DataArray {
   if (dtype === "f32") {
@@ -98,7 +100,7 @@ function checkShapes(model: CompiledModel, data: Dataset): void {
       .map((i) => `\`${i.name}\` ${formatType(i.type)}`)
       .join(", ");
     const given = [...data.arrays]
-      .map(([k, a]) => `\`${k}\` [N, ${a.shape.slice(1).join(", ")}]`)
+      .map(([k, a]) => `\`${k}\` ${batched(a.shape.slice(1))}`)
       .join(", ");
     badData(
       "--data",
@@ -111,7 +113,7 @@ function checkShapes(model: CompiledModel, data: Dataset): void {
     if (want.join() !== [b, ...a.shape.slice(1)].join())
       badData(
         `--data ${i.name}`,
-        `the objective's input \`${i.name}\` takes [N, ${want.slice(1).join(", ")}] per batch, the data has examples of ${fmt(a.shape.slice(1))}`,
+        `the objective's input \`${i.name}\` takes ${batched(want.slice(1))} per batch, the data has examples of ${fmt(a.shape.slice(1))}`,
       );
   }
 }
