@@ -14,7 +14,7 @@ $nnc train examples/train/digits.nn --entry mlp $data --backend "$backend" \
   --epochs ${MLP_EPOCHS:-15} --batch 64 --optimizer adam --lr 0.001 --schedule cosine \
   --save "$out/mlp.safetensors" --log "$out/mlp.jsonl"
 $nnc train examples/train/digits.nn --entry lenet5 $data --backend "$backend" \
-  --epochs ${LENET_EPOCHS:-10} --batch 64 --optimizer adam --lr 0.002 --schedule cosine \
+  --epochs ${LENET_EPOCHS:-15} --batch 64 --optimizer adam --lr 0.002 --schedule warmup=100,cosine \
   --save "$out/lenet5.safetensors" --log "$out/lenet5.jsonl"
 # The checkpoints in nnc run, on the same held-out digits.
 npx tsx scripts/digits-holdout.ts split "$out"
