@@ -20,6 +20,11 @@ export const usage = `usage:
   nnc export SOURCE --onnx OUT.onnx [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
                     [--weights seeded|FILE.safetensors]
   nnc import MODEL.onnx --out DIR [--shape NAME=DIMS]...
+  nnc train OBJECTIVE --data NAME=FILE[#ARRAY]|FILE.npz... [--val ...|--holdout F] [--epochs N] [--batch B]
+                    [--optimizer sgd|adam|adamw] [--lr LR] [--schedule warmup=K,cosine|step=E:G]
+                    [--momentum M] [--nesterov] [--weight-decay W] [--clip-norm C] [--seed S]
+                    [--save CKPT.safetensors] [--resume CKPT.safetensors] [--log FILE.jsonl]
+                    [--weights ...] [--backend ...]
   nnc export-weights SOURCE --seeded OUT.safetensors [--entry NAME] [--arg K=V]... [--shape NAME=DIMS]...
 
 Every command takes -O0 (no optimization) and --disable-pass NAME (${passNames.join(", ")}),
@@ -59,6 +64,22 @@ export const options = {
   onnx: { type: "string" },
   out: { type: "string" },
   mode: { type: "string" },
+  data: { type: "string", multiple: true },
+  val: { type: "string", multiple: true },
+  holdout: { type: "string" },
+  epochs: { type: "string" },
+  batch: { type: "string" },
+  optimizer: { type: "string" },
+  lr: { type: "string" },
+  schedule: { type: "string" },
+  momentum: { type: "string" },
+  nesterov: { type: "boolean" },
+  "weight-decay": { type: "string" },
+  "clip-norm": { type: "string" },
+  seed: { type: "string" },
+  save: { type: "string" },
+  resume: { type: "string" },
+  log: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -93,7 +114,7 @@ export function parseArgv(argv: string[]): { values: Parsed; positionals: string
     if ("multiple" in options[flag]) continue;
     if (seen.has(flag))
       throw new UsageError(
-        `${flagName(flag)} given twice; it takes one value (the flags that repeat: --arg, --shape, --input, --output, --disable-pass, --allow-import, --cotangent)`,
+        `${flagName(flag)} given twice; it takes one value (the flags that repeat: --arg, --shape, --input, --output, --disable-pass, --allow-import, --cotangent, --data, --val)`,
       );
     seen.add(flag);
   }
@@ -128,6 +149,12 @@ export const commandFlags: Record<string, Flag[]> = {
   "export-weights": [...common, "shape", "seeded"],
   export: [...common, "shape", "weights", "onnx"],
   import: ["shape", "out", "help", "version"],
+  train: [
+    ...common,
+    ...(["data", "val", "holdout", "epochs", "batch", "optimizer", "lr", "schedule"] as const),
+    ...(["momentum", "nesterov", "weight-decay", "clip-norm", "seed", "save", "resume"] as const),
+    ...(["log", "backend", "weights"] as const),
+  ],
 };
 /** What to use instead, where a flag belongs to another command. */
 const insteadOf: Partial<Record<Flag, Partial<Record<string, string>>>> = {

@@ -36,6 +36,7 @@ import { makeInput, parseDims, parseInputSpec, UsageError } from "./inputs.js";
 import { checkOnnx, exportCommand, importCommand, isOnnxFile, runOnnx } from "./onnx.js";
 import { type Io, pickBackend, runCommand } from "./run-command.js";
 import { type TargetChoice, targetFlag, targetFor } from "./target.js";
+import { trainCommand } from "./train.js";
 import { exportWeights, formatParams, paramList } from "./weights-command.js";
 
 export type { Io };
@@ -291,6 +292,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
           await closeGpu();
         }
         return 0;
+      case "train":
+        try {
+          checkBackendFlag(v);
+          const probe = v.backend === "cpu" ? undefined : probeAdapterAsync(packageRoot);
+          const facts = probe ? async () => (await probe).facts ?? (await probe).detail : undefined;
+          const target = await targetFor(choice, facts, io, { quiet: true });
+          return await trainCommand(compileFrom(source, v, sources, target), v, probe, io);
+        } finally {
+          await closeGpu();
+        }
       case "bench":
         try {
           await benchCommand(source, v, sources, choice, io);
@@ -300,7 +311,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 0;
       default:
         throw new UsageError(
-          `unknown command \`${command}\` (check, run, grad, inspect, bench, export-weights, export, import)`,
+          `unknown command \`${command}\` (check, run, grad, train, inspect, bench, export-weights, export, import)`,
         );
     }
   } catch (e) {
