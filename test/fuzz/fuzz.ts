@@ -13,6 +13,7 @@ import { runGraph } from "../../compiler/graph/interpret.js";
 import { OpError } from "../../compiler/ops/op.js";
 import { withDerived } from "../../compiler/passes/prep.js";
 import { loadWeights } from "../../compiler/run.js";
+import { mulberry32 } from "../../runtime/data/dataset.js";
 
 export interface Seed {
   file: string;
@@ -94,17 +95,8 @@ export function loadSeeds(root: string): Seed[] {
   return seeds;
 }
 
-/** mulberry32: small, fast and the same on every machine, so a seed names a run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (runtime/data's): small, fast and the same on every machine, so a seed names a run. */
+export const rng = mulberry32;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
