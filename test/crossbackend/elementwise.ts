@@ -37,7 +37,8 @@ const positiveUnary: [string, Tolerance][] = [
   ["sqrt", close(0, 2e-6)],
   ["rsqrt", close(0, 2e-6)],
 ];
-const i32Unary = ["neg", "abs", "relu"];
+/** i32 only: hash32 (the dropout RNG's mixer) must agree bit for bit, as every i32 op here. */
+const i32Unary = ["neg", "abs", "relu", "hash32"];
 
 /**
  * Shapes for the ops whose results do not depend on the shape (no
@@ -48,7 +49,7 @@ const elementwiseShapes = fc.constantFrom<number[]>([], [7], [3, 5], [2, 3, 1, 5
 
 const unary = crossProperty({
   name: "unary ops on f32, i32 (wrapping) and bool",
-  ops: [...f32Unary, ...positiveUnary].map(([op]) => op).concat(["not"]),
+  ops: [...f32Unary, ...positiveUnary].map(([op]) => op).concat(["not", "hash32"]),
   numRuns: 16,
   arbitrary: fc.record({
     shape: elementwiseShapes,

@@ -21,6 +21,7 @@ describe("the op registry", () => {
     relu: "elementwise",
     floor: "elementwise",
     ceil: "elementwise",
+    hash32: "elementwise",
     not: "elementwise",
     cast: "elementwise",
     add: "broadcast",
