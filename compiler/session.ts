@@ -65,6 +65,20 @@ export interface PlanProvider {
 
 const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
+/** The note when there is no adapter and the CPU backend runs instead (the API's and the CLI's). */
+export function noAdapterNote(detail: string): string {
+  return `no WebGPU adapter (${detail}); running on the CPU backend. ${capitalize(installHint)}`;
+}
+
+/** The note when WebGPU cannot take the model (an NN7002 error: the reasons after its lead) and the CPU runs it. */
+export function cannotRunNote(unavailable: NncError): string {
+  const reasons = unavailable.diagnostics.slice(1);
+  const why = (reasons.length > 0 ? reasons : unavailable.diagnostics)
+    .map((d) => `${d.code}: ${d.message}`)
+    .join("; ");
+  return `the WebGPU backend cannot run this model (${why}); running on the CPU backend`;
+}
+
 let defaultProbe: ReturnType<AdapterProbe> | undefined;
 /** A child process keeps Dawn's warnings (it prints several without a driver) out of the caller's stderr. */
 const probeOnce: AdapterProbe = () => {
@@ -106,9 +120,7 @@ export class Session {
     if (choice === "auto") {
       const found = await (o.probe ?? probeOnce)();
       if (!found.ok) {
-        note(
-          `no WebGPU adapter (${found.detail}); running on the CPU backend. ${capitalize(installHint)}`,
-        );
+        note(noAdapterNote(found.detail));
         return new Session("cpu", notes, graph, params, undefined, 0);
       }
     }
@@ -123,11 +135,7 @@ export class Session {
       if (!unavailable) throw e;
       if (choice === "webgpu") throw unavailable;
       // Nothing ran yet: the plan needs more than the adapter has, or the code generator cannot compile it.
-      const reasons = unavailable.diagnostics.slice(1);
-      const why = (reasons.length > 0 ? reasons : unavailable.diagnostics)
-        .map((d) => `${d.code}: ${d.message}`)
-        .join("; ");
-      note(`the WebGPU backend cannot run this model (${why}); running on the CPU backend`);
+      note(cannotRunNote(unavailable));
       return new Session("cpu", notes, graph, params, undefined, 0);
     }
     try {

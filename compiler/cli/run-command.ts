@@ -20,6 +20,7 @@ import { type InputSpec, unboundDimsNote } from "../elaborate/entry.js";
 import type { GraphParam } from "../graph/graph.js";
 import { loadedParams } from "../passes/prep.js";
 import type { Backend } from "../run.js";
+import { cannotRunNote, noAdapterNote } from "../session.js";
 import { keyValues, type Parsed, weightsFlag } from "./args.js";
 import { formatOutput, tensorJson } from "./format.js";
 import {
@@ -43,7 +44,6 @@ export type ModelCommand = (
   io: Io,
 ) => Promise<void>;
 
-const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const leadsWith7002 = (e: unknown): e is NncError =>
   e instanceof NncError && e.diagnostics[0]?.code === "NN7002";
 
@@ -70,16 +70,12 @@ export async function pickBackend(
       message: `--backend webgpu: no WebGPU adapter (${gpu.detail})`,
       hint: `${installHint}, or run with --backend cpu`,
     });
-  io.err(
-    `nnc: no WebGPU adapter (${gpu.detail}); running on the CPU backend. ${capitalize(installHint)}`,
-  );
+  io.err(`nnc: ${noAdapterNote(gpu.detail)}`);
   return { backend: "cpu", explicit };
 }
 
 function fallBack(e: NncError, io: Io): void {
-  const reasons = e.diagnostics.length > 1 ? e.diagnostics.slice(1) : e.diagnostics;
-  const why = reasons.map((d) => `${d.code}: ${d.message}`).join("; ");
-  io.err(`nnc: the WebGPU backend cannot run this model (${why}); running on the CPU backend`);
+  io.err(`nnc: ${cannotRunNote(e)}`);
 }
 
 /**
