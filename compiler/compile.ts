@@ -172,7 +172,7 @@ export class CompiledModel {
 
   /** Every pass that ran for these input shapes so far (graph, kernel, plan), with what it changed. */
   passLog(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): readonly PassLog[] {
-    return this.pipeline(JSON.stringify(Object.entries(inputs).sort())).log;
+    return this.pipeline(shapeKey(inputs)).log;
   }
 
   /**
@@ -199,7 +199,7 @@ export class CompiledModel {
     inputs: Record<string, InputSpec> = this.options.inputs ?? {},
     mode: Mode = this.options.mode ?? "eval",
   ): Elaborated {
-    const key = JSON.stringify([mode, ...Object.entries(inputs).sort()]);
+    const key = shapeKey(inputs, mode);
     const hit = this.cache.get(key);
     if (hit) return hit;
     const decl = pickEntry(this.module, this.entryName);
@@ -225,7 +225,7 @@ export class CompiledModel {
 
   /** The graph after the optimizer (the elaborated graph at -O0), cached per shape. */
   optimized(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): Graph {
-    const key = JSON.stringify(Object.entries(inputs).sort());
+    const key = shapeKey(inputs);
     const hit = this.optimizedGraphs.get(key);
     if (hit) return hit;
     const raw = this.elaborate(inputs).graph;
@@ -261,7 +261,7 @@ export class CompiledModel {
 
   /** The executable plan (WGSL kernels, buffers, dispatches) for these input shapes, cached per shape. */
   plan(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): ExecutablePlan {
-    const key = JSON.stringify(Object.entries(inputs).sort());
+    const key = shapeKey(inputs);
     const hit = this.plans.get(key);
     if (hit) return hit;
     const program = this.kernels(inputs);
@@ -272,7 +272,7 @@ export class CompiledModel {
 
   /** The Kernel IR for these input shapes after the kernel passes (fused unless -O0 or `--disable-pass fuse`), cached per shape. */
   kernels(inputs: Record<string, InputSpec> = this.options.inputs ?? {}): KernelProgram {
-    const key = JSON.stringify(Object.entries(inputs).sort());
+    const key = shapeKey(inputs);
     const hit = this.programs.get(key);
     if (hit) return hit;
     const graph = this.optimized(inputs);
@@ -292,7 +292,7 @@ export class CompiledModel {
         const prep = g.prep
           ? `\n# prep: parameter-only work, run once when the weights are bound\n${printGraph(g.prep)}`
           : "";
-        const key = JSON.stringify(Object.entries(inputs ?? this.options.inputs ?? {}).sort());
+        const key = shapeKey(inputs ?? this.options.inputs ?? {});
         const fused = this.pipeline(key).enabled("fuse") ? this.groupsNote(inputs) : "";
         return `${printGraph(g)}${prep}${fused}`;
       }
@@ -428,6 +428,11 @@ function shownLayers(all: readonly LayerRecord[], depth: number): LayerRecord[] 
 /** The input shapes a set of tensors implies. */
 export function shapesOf(inputs: Map<string, Tensor>): Record<string, InputSpec> {
   return Object.fromEntries([...inputs].map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+}
+
+/** The cache key of a set of input shapes (and whatever else names one compilation, before them). */
+export function shapeKey(inputs: Record<string, InputSpec>, ...extra: string[]): string {
+  return JSON.stringify([...extra, ...Object.entries(inputs).sort()]);
 }
 
 export function compile(source: Source, options: CompileOptions = {}): CompiledModel {

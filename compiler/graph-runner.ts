@@ -6,13 +6,15 @@
 import { GpuPlan } from "../runtime/webgpu/execute.js";
 import type { Tensor } from "./core/tensor.js";
 import type { Graph } from "./graph/graph.js";
-import { type OptimizeOptions, optimize, Pipeline } from "./pipeline/index.js";
+import { type OptimizeOptions, Pipeline } from "./pipeline/index.js";
 import { type Backend, checkGpuIndices, checkInputs, planUnavailable, runOnCpu } from "./run.js";
 import type { Target } from "./target/target.js";
 
 export class GraphRunner {
   /** The graph after the graph passes: what runs, and whose params must be bound. */
   readonly graph: Graph;
+  /** One pipeline for the graph passes here and the kernel and plan passes on WebGPU: one log. */
+  private readonly pipeline: Pipeline;
   private gpu: Promise<GpuPlan> | undefined;
   private uploaded: Map<string, Tensor> | undefined;
 
@@ -22,7 +24,8 @@ export class GraphRunner {
     readonly target: Target,
     readonly options: OptimizeOptions = {},
   ) {
-    this.graph = optimize(graph, { ...options, target }).graph;
+    this.pipeline = new Pipeline(target, options);
+    this.graph = this.pipeline.graph(graph);
   }
 
   /** Runs on the inputs with these params (the graph's own and derived ones, withDerived). */
@@ -44,7 +47,7 @@ export class GraphRunner {
 
   private async allocate(): Promise<GpuPlan> {
     try {
-      const p = new Pipeline(this.target, this.options);
+      const p = this.pipeline;
       return await GpuPlan.allocate(p.plan(p.kernels(this.graph)));
     } catch (e) {
       throw planUnavailable(e) ?? e;
@@ -52,7 +55,11 @@ export class GraphRunner {
   }
 
   dispose(): void {
-    void this.gpu?.then((g) => g.dispose());
+    // A plan that failed to allocate has nothing to free (run() already threw its error).
+    void this.gpu?.then(
+      (g) => g.dispose(),
+      () => undefined,
+    );
     this.gpu = undefined;
   }
 }

@@ -104,3 +104,11 @@ export interface Graph {
  * not part of any objective, so autodiff seeds no cotangent for them.
  */
 export const BUFFER_OUTPUT = "buffer:";
+
+/** The buffer values among a run's outputs, by state_dict name (the `buffer:` prefix dropped). */
+export function bufferOutputs<T>(values: ReadonlyMap<string, T>): Map<string, T> {
+  const buffers = new Map<string, T>();
+  for (const [k, v] of values)
+    if (k.startsWith(BUFFER_OUTPUT)) buffers.set(k.slice(BUFFER_OUTPUT.length), v);
+  return buffers;
+}

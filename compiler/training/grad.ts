@@ -9,7 +9,7 @@ import { type CompiledModel, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { formatType, sameShape } from "../core/types.js";
-import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
+import { BUFFER_OUTPUT, bufferOutputs, type Graph } from "../graph/graph.js";
 import { GraphRunner } from "../graph-runner.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, loadWeights, type Weights } from "../run.js";
@@ -82,14 +82,13 @@ export async function gradients(
     runner.dispose();
   }
   const outputs = new Map<string, Tensor>();
-  const buffers = new Map<string, Tensor>();
+  const buffers = bufferOutputs(values);
   const gradOut = new Map<string, { wrt: "input" | "parameter"; tensor: Tensor }>();
   const byOutput = new Map([...grads].map(([name, g]) => [g.output, { name, wrt: g.wrt }]));
   for (const [name, t] of values) {
     const g = byOutput.get(name);
     if (g) gradOut.set(g.name, { wrt: g.wrt, tensor: t });
-    else if (name.startsWith(BUFFER_OUTPUT)) buffers.set(name.slice(BUFFER_OUTPUT.length), t);
-    else outputs.set(name, t);
+    else if (!name.startsWith(BUFFER_OUTPUT)) outputs.set(name, t);
   }
   if (model.options.mode === "train") advanceCounters(graph, params, buffers);
   return { outputs, grads: gradOut, cotangents: used, buffers, backend };

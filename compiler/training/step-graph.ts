@@ -54,8 +54,11 @@ export interface StepGraph {
   gradNorm?: string;
 }
 
-export const newParamName = (p: string) => `param:${p}`;
-export const newStateName = (s: string) => `state:${s}`;
+/** The prefixes of a step's outputs holding each parameter's and state slot's new value. */
+export const PARAM_OUTPUT = "param:";
+export const STATE_OUTPUT = "state:";
+export const newParamName = (p: string) => `${PARAM_OUTPUT}${p}`;
+export const newStateName = (s: string) => `${STATE_OUTPUT}${s}`;
 
 function stateKinds(opt: OptimizerSpec): string[] {
   if (opt.kind === "sgd") return (opt.momentum ?? 0) !== 0 ? ["momentum"] : [];

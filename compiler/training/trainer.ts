@@ -3,12 +3,12 @@
 // the optimizer's state carried from step to step on the host. What
 // `nnc train` drives; the optimizer and training-step fixtures check it.
 
-import { type CompiledModel, shapesOf } from "../compile.js";
+import { type CompiledModel, shapeKey, shapesOf } from "../compile.js";
 import { diagnostic, NncError } from "../core/diagnostics.js";
 import type { Tensor } from "../core/tensor.js";
 import { numel } from "../core/types.js";
 import { RNG_SEED, RNG_STEP } from "../elaborate/builtins/random.js";
-import { BUFFER_OUTPUT, type Graph } from "../graph/graph.js";
+import { BUFFER_OUTPUT, bufferOutputs, type Graph } from "../graph/graph.js";
 import { GraphRunner } from "../graph-runner.js";
 import { withDerived } from "../passes/prep.js";
 import { type Backend, loadWeights, type Weights } from "../run.js";
@@ -17,6 +17,8 @@ import {
   newParamName,
   newStateName,
   type OptimizerSpec,
+  PARAM_OUTPUT,
+  STATE_OUTPUT,
   STEP_INPUTS,
   type StepGraph,
   stepGraph,
@@ -67,7 +69,7 @@ export class Trainer {
   /** The step graph for a batch of these shapes (compiled once per shape, like a model's plans). */
   compiled(batch: Map<string, Tensor>): { step: StepGraph; runner: GraphRunner } {
     const shapes = shapesOf(batch);
-    const key = JSON.stringify(Object.entries(shapes).sort());
+    const key = shapeKey(shapes);
     const hit = this.plans.get(key);
     if (hit) return hit;
     // Steps run the train-mode function: batch statistics, buffer updates, dropout.
@@ -126,9 +128,7 @@ export class Trainer {
     for (const p of step.params) next.set(p.name, values.get(newParamName(p.name))!);
     for (const s of step.state) this.state.set(s.name, values.get(newStateName(s.name))!);
     // Buffers carry from step to step like params: running statistics, batch counters.
-    const buffers = new Map<string, Tensor>();
-    for (const [k, v] of values)
-      if (k.startsWith(BUFFER_OUTPUT)) buffers.set(k.slice(BUFFER_OUTPUT.length), v);
+    const buffers = bufferOutputs(values);
     advanceCounters(graph, this.params, buffers);
     for (const [k, v] of buffers) next.set(k, v);
     this.params = next;
@@ -138,8 +138,8 @@ export class Trainer {
         ([k]) =>
           k !== "loss" &&
           k !== step.gradNorm &&
-          !k.startsWith("param:") &&
-          !k.startsWith("state:") &&
+          !k.startsWith(PARAM_OUTPUT) &&
+          !k.startsWith(STATE_OUTPUT) &&
           !k.startsWith(BUFFER_OUTPUT),
       ),
     );
@@ -154,7 +154,7 @@ export class Trainer {
 
   /** The objective's loss (and other outputs) at the current parameters, without a step. */
   async evaluate(batch: Map<string, Tensor>): Promise<Map<string, Tensor>> {
-    const key = JSON.stringify(Object.entries(shapesOf(batch)).sort());
+    const key = shapeKey(shapesOf(batch));
     if (this.params.size === 0) this.compiled(batch);
     let runner = this.evals.get(key);
     if (!runner) {
